@@ -1,0 +1,92 @@
+/**
+ * The boundary between the server engine and a cloud. A connector knows nothing of TOSCA's
+ * syntax or the REST API: it receives what to launch as a ComputePlan and reports what exists.
+ */
+import type { ComputePlan } from '../tosca/plan';
+
+/** One credential line of the IM Authorization header (other than InfrastructureManager). */
+export interface CloudCredential {
+  /** The line's `id`, which templates and VM records refer to. */
+  id: string;
+  /** `type` as written: OpenStack, EC2, Dummy, ... */
+  type: string;
+  /** Every other key = value pair of the line, keys as written. */
+  fields: Record<string, string>;
+}
+
+/** IM's VM states. */
+export type VmState =
+  | 'pending'
+  | 'running'
+  | 'configured'
+  | 'unconfigured'
+  | 'stopped'
+  | 'off'
+  | 'failed'
+  | 'unknown'
+  | 'deleting';
+
+export interface LaunchRequest {
+  infrastructureId: string;
+  /** IM VM id within the infrastructure ("0", "1", ...). */
+  vmId: string;
+  nodeName: string;
+  compute: ComputePlan;
+  /** OpenSSH public key to authorise for the admin user (per infrastructure). */
+  publicKey: string;
+  /** Admin user name on the VM (cloudadm by default, like IM). */
+  adminUser: string;
+  /** Cloud-init user data (plain text; the connector encodes it). */
+  userData?: string;
+  /** Stable token so that a retried launch never creates a second VM. */
+  clientToken: string;
+}
+
+/** What a connector remembers about a VM to find it again (stored as JSON). */
+export interface VmHandle {
+  cloudId: string;
+  /** The cloud's own id (server UUID, instance id). */
+  instanceId: string;
+  /** Connector-specific extras (floating IP ids it allocated, port ids...). */
+  extra?: Record<string, unknown>;
+}
+
+export interface VmObservation {
+  state: VmState;
+  privateIps: string[];
+  publicIps: string[];
+  /** The cloud's reason for a failure (fault message), shown in contmsg. */
+  fault?: string;
+  extra?: Record<string, unknown>;
+}
+
+export interface DestroyOptions {
+  /** Release floating IPs / Elastic IPs this infrastructure allocated (default: keep them). */
+  releaseFloatingIps: boolean;
+}
+
+export interface InfrastructureScope {
+  infrastructureId: string;
+  /** Every compute of the plan, to create per-infrastructure resources (security group rules). */
+  computes: ComputePlan[];
+  publicKey: string;
+}
+
+export interface CloudConnector {
+  readonly type: string;
+  /** Per-infrastructure resources (keypair, security group); idempotent. */
+  prepare(scope: InfrastructureScope): Promise<void>;
+  /** Start one VM; idempotent for the same clientToken. Resolves once the cloud accepted it. */
+  launch(req: LaunchRequest): Promise<VmHandle>;
+  /** Current state and addresses of a VM. A VM that no longer exists is reported as 'off'. */
+  describe(vm: VmHandle): Promise<VmObservation>;
+  /** Delete a VM (and detach its public IP, keeping it unless told otherwise); idempotent. */
+  terminate(vm: VmHandle, opts: DestroyOptions): Promise<void>;
+  start(vm: VmHandle): Promise<void>;
+  stop(vm: VmHandle): Promise<void>;
+  reboot(vm: VmHandle): Promise<void>;
+  /** Remove everything left of the infrastructure, found by its tags/names; idempotent. */
+  cleanup(infrastructureId: string, opts: DestroyOptions): Promise<void>;
+}
+
+export type ConnectorFactory = (cred: CloudCredential) => CloudConnector;

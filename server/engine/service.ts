@@ -1,0 +1,77 @@
+/**
+ * What the REST layer asks of the engine. server/api translates HTTP to these calls and back;
+ * the engine owns the business rules. Every method checks that `caller.owner` owns the
+ * infrastructure and throws InfrastructureNotFoundError otherwise (IM does not tell them apart).
+ */
+import type { CloudCredential, VmState } from '../../connectors/types';
+
+/** The caller, from the IM Authorization header (server/auth). */
+export interface Caller {
+  /** Opaque stable owner id derived from the InfrastructureManager line (never the password). */
+  owner: string;
+  /** Display user name of the InfrastructureManager line. */
+  username: string;
+  /** Cloud credential lines of this request. */
+  credentials: CloudCredential[];
+}
+
+export type InfrastructureState = VmState;
+
+export interface StateView {
+  state: InfrastructureState;
+  /** VM id → state */
+  vm_states: Record<string, VmState>;
+}
+
+export interface VmView {
+  id: string;
+  infrastructureId: string;
+  nodeName: string;
+  state: VmState;
+  cloudId: string;
+  cloudType: string;
+  instanceId?: string;
+  privateIps: string[];
+  publicIps: string[];
+  /** Admin user and private key for SSH (returned to the owner only, as IM does). */
+  credentials?: { username: string; privateKey?: string; password?: string };
+  /** The node's ComputePlan sizing/os as resolved (for RADL rendering). */
+  system: Record<string, unknown>;
+  contmsg: string;
+}
+
+export interface CreateOptions {
+  async: boolean;
+  dryRun?: boolean;
+}
+export interface DestroyRequestOptions {
+  force: boolean;
+  async: boolean;
+  releaseFloatingIps: boolean;
+}
+
+export interface InfrastructureService {
+  create(caller: Caller, toscaText: string, opts: CreateOptions): Promise<string>;
+  list(caller: Caller, filter?: string): Promise<string[]>;
+  /** VM ids of the infrastructure. */
+  vmIds(caller: Caller, infId: string): Promise<string[]>;
+  state(caller: Caller, infId: string): Promise<StateView>;
+  contmsg(caller: Caller, infId: string, headerOnly: boolean): Promise<string>;
+  outputs(caller: Caller, infId: string): Promise<Record<string, unknown>>;
+  /** The TOSCA template of the infrastructure as it stands (counts updated). */
+  tosca(caller: Caller, infId: string): Promise<string>;
+  /** RADL text describing the infrastructure. */
+  radl(caller: Caller, infId: string): Promise<string>;
+  /** Serialised infrastructure (export); `deleteAfter` removes it from this server (IM's `delete` flag). */
+  exportData(caller: Caller, infId: string, deleteAfter: boolean): Promise<string>;
+  importData(caller: Caller, data: string): Promise<string>;
+  /** Add resources / remove listed VMs from a TOSCA with new counts or removal_list; returns new VM ids. */
+  addResources(caller: Caller, infId: string, toscaText: string, context: boolean): Promise<string[]>;
+  removeVms(caller: Caller, infId: string, vmIds: string[], context: boolean): Promise<number>;
+  destroy(caller: Caller, infId: string, opts: DestroyRequestOptions): Promise<void>;
+  action(caller: Caller, infId: string, action: 'start' | 'stop' | 'reboot'): Promise<void>;
+  reconfigure(caller: Caller, infId: string, vmList?: string[]): Promise<void>;
+  vmInfo(caller: Caller, infId: string, vmId: string): Promise<VmView>;
+  vmAction(caller: Caller, infId: string, vmId: string, action: 'start' | 'stop' | 'reboot'): Promise<void>;
+  vmContmsg(caller: Caller, infId: string, vmId: string): Promise<string>;
+}
