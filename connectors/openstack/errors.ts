@@ -1,0 +1,53 @@
+/** OpenStack API failures as CloudErrors that say which call failed and why, in the cloud's words. */
+import { CloudError } from '../../server/errors';
+
+export type ServiceType = 'identity' | 'compute' | 'network' | 'image' | 'volumev3';
+
+export class OpenStackApiError extends CloudError {
+  constructor(
+    readonly httpStatus: number,
+    readonly service: ServiceType,
+    readonly call: string,
+    readonly cloudMessage: string,
+    /** Nova's error key (itemNotFound...) or Neutron's type (OverQuota...). */
+    readonly faultType: string | undefined,
+  ) {
+    const quota = isQuota(httpStatus, cloudMessage, faultType);
+    super(
+      quota ? `OpenStack quota exceeded (${call}): ${cloudMessage}` : `OpenStack ${service} error ${httpStatus} on ${call}: ${cloudMessage}`,
+      quota ? 403 : httpStatus === 401 ? 400 : httpStatus >= 400 && httpStatus < 500 ? 400 : 502,
+      quota ? 'QuotaExceeded' : httpStatus === 404 ? 'NotFound' : httpStatus === 401 ? 'AuthFailed' : faultType,
+    );
+  }
+}
+
+function isQuota(status: number, message: string, type?: string): boolean {
+  return type === 'OverQuota' || ((status === 403 || status === 413) && /quota exceeded/i.test(message));
+}
+
+/** Pull the message out of Nova ({"itemNotFound":{message}}), Neutron ({"NeutronError":{...}}), Keystone ({"error":{...}}) or Glance (HTML) bodies. */
+export function parseErrorBody(text: string): { message: string; type?: string } {
+  try {
+    const body = JSON.parse(text) as Record<string, unknown>;
+    const neutron = body.NeutronError as { message?: string; type?: string } | undefined;
+    if (neutron) return { message: neutron.message ?? 'unknown error', type: neutron.type };
+    for (const [key, v] of Object.entries(body)) {
+      if (v && typeof v === 'object' && typeof (v as { message?: unknown }).message === 'string') {
+        return { message: (v as { message: string }).message, type: key === 'error' ? undefined : key };
+      }
+    }
+    if (typeof body.message === 'string') return { message: body.message };
+  } catch {
+    /* not JSON: Glance answers HTML */
+  }
+  const plain = text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  return { message: plain.slice(0, 300) || 'no details' };
+}
+
+/** The cloud could not be reached (connection refused, DNS, timeout): the outcome of the call is unknown. */
+export class OpenStackUnreachableError extends CloudError {
+  constructor(readonly url: string, cause: unknown) {
+    const c = cause as { message?: string; cause?: { code?: string; message?: string } };
+    super(`Cannot reach OpenStack at ${url}: ${c?.cause?.code ?? c?.cause?.message ?? c?.message ?? String(cause)}`, 502, 'Unreachable');
+  }
+}
