@@ -1,0 +1,82 @@
+/**
+ * IM's `type = Dummy` cloud: VMs exist at once, with fake addresses, so the whole API can be used
+ * without a cloud. Launch is idempotent by clientToken: the instance id and addresses are derived
+ * from the token, so a restarted server that relaunches with the same token finds the same VM.
+ *
+ * Test knobs (optional credential fields):
+ *   delay_ms   — each VM reports `pending` for this long after launch;
+ *   fail_nodes — comma-separated node names whose VMs report `failed`.
+ */
+import * as crypto from 'crypto';
+import type {
+  CloudConnector, CloudCredential, DestroyOptions, InfrastructureScope, LaunchRequest, VmHandle, VmObservation,
+} from '../types';
+import { registerConnector } from '../registry';
+import { InvalidInputError } from '../../server/errors';
+
+/** Power state changes of this process (start/stop/terminate); a fresh VM is running. */
+const powerState = new Map<string, 'stopped' | 'terminated'>();
+
+export class DummyConnector implements CloudConnector {
+  readonly type = 'Dummy';
+  private readonly delayMs: number;
+  private readonly failNodes: Set<string>;
+
+  constructor(private readonly cred: CloudCredential) {
+    const delay = cred.fields.delay_ms;
+    this.delayMs = delay === undefined ? 0 : Number(delay);
+    if (!Number.isFinite(this.delayMs) || this.delayMs < 0) {
+      throw new InvalidInputError(`Credential "${cred.id}": delay_ms must be a non-negative number`);
+    }
+    this.failNodes = new Set((cred.fields.fail_nodes ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+  }
+
+  async prepare(_scope: InfrastructureScope): Promise<void> {}
+
+  async launch(req: LaunchRequest): Promise<VmHandle> {
+    const digest = crypto.createHash('sha256').update(req.clientToken).digest();
+    const instanceId = `dummy-${digest.subarray(0, 8).toString('hex')}`;
+    powerState.delete(instanceId);
+    return {
+      cloudId: this.cred.id,
+      instanceId,
+      extra: {
+        launchedAt: Date.now(),
+        nodeName: req.nodeName,
+        privateIp: `10.${digest[8]}.${digest[9]}.${(digest[10] % 253) + 1}`,
+        // Documentation ranges (RFC 5737): never routable.
+        publicIp: req.compute.publicIp ? `${digest[11] % 2 ? '198.51.100' : '203.0.113'}.${(digest[12] % 253) + 1}` : undefined,
+      },
+    };
+  }
+
+  async describe(vm: VmHandle): Promise<VmObservation> {
+    const extra = vm.extra ?? {};
+    const power = powerState.get(vm.instanceId);
+    const ips = { privateIps: [String(extra.privateIp ?? '10.0.0.1')], publicIps: extra.publicIp ? [String(extra.publicIp)] : [] };
+    if (power === 'terminated') return { state: 'off', privateIps: [], publicIps: [] };
+    if (this.failNodes.has(String(extra.nodeName))) {
+      return { state: 'failed', ...ips, fault: `Dummy: node "${String(extra.nodeName)}" is configured to fail (fail_nodes)` };
+    }
+    if (Date.now() < Number(extra.launchedAt ?? 0) + this.delayMs) return { state: 'pending', ...ips };
+    return { state: power === 'stopped' ? 'stopped' : 'running', ...ips };
+  }
+
+  async terminate(vm: VmHandle, _opts: DestroyOptions): Promise<void> {
+    powerState.set(vm.instanceId, 'terminated');
+  }
+
+  async start(vm: VmHandle): Promise<void> {
+    if (powerState.get(vm.instanceId) !== 'terminated') powerState.delete(vm.instanceId);
+  }
+
+  async stop(vm: VmHandle): Promise<void> {
+    if (powerState.get(vm.instanceId) !== 'terminated') powerState.set(vm.instanceId, 'stopped');
+  }
+
+  async reboot(_vm: VmHandle): Promise<void> {}
+
+  async cleanup(_infrastructureId: string, _opts: DestroyOptions): Promise<void> {}
+}
+
+registerConnector('Dummy', (cred) => new DummyConnector(cred));

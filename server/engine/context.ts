@@ -1,0 +1,118 @@
+/**
+ * What the request side and the job handlers share: the store, sealed secrets, connectors for a
+ * VM's cloud, contmsg logging and the VmView of a record.
+ */
+import * as crypto from 'crypto';
+import type { CloudConnector, CloudCredential } from '../../connectors/types';
+import { connectorFor } from '../../connectors/registry';
+import type { ComputePlan, Plan } from '../../tosca/plan';
+import type { InfrastructureRecord, Store, VmRecord } from '../store/types';
+import { CloudError } from '../errors';
+import type { Configurator } from './configurator';
+import type { Logger } from './logger';
+import type { JobRunner } from './runner';
+import type { VmView } from './service';
+import { SecretBox } from './secrets';
+import { systemFeatures } from './radl';
+import { vmVisibleState } from './state';
+import { imTimestamp } from './util';
+import type { Planner } from './templates';
+import type { PlanOptions } from '../../tosca';
+
+export const DEFAULT_ADMIN_USER = 'cloudadm';
+
+export interface EngineTuning {
+  /** VM launches / terminations at once within one job. */
+  vmConcurrency: number;
+  pollMinMs: number;
+  pollMaxMs: number;
+  /** A VM still pending after this long is marked failed. */
+  deployTimeoutMs: number;
+}
+
+const MAX_CACHED_CONNECTORS = 256;
+
+export class EngineContext {
+  runner!: JobRunner;
+  private readonly connectors = new Map<string, CloudConnector>();
+
+  constructor(
+    readonly store: Store,
+    readonly secrets: SecretBox,
+    readonly configurator: Configurator,
+    readonly logger: Logger,
+    readonly planner: Planner,
+    readonly planOptions: PlanOptions,
+    readonly tuning: EngineTuning,
+  ) {}
+
+  credentialsOf(inf: InfrastructureRecord): CloudCredential[] {
+    return this.secrets.openJson<CloudCredential[]>(inf.credentials);
+  }
+
+  privateKeyOf(inf: InfrastructureRecord): string {
+    return this.secrets.open(inf.sshPrivateKey);
+  }
+
+  /**
+   * The connector for a VM's cloud. Instances are reused per credential content, so a connector
+   * that authenticates (a Keystone token, say) does it once, not on every describe.
+   */
+  connector(creds: CloudCredential[], cloudId: string): CloudConnector {
+    const cred = creds.find((c) => c.id === cloudId);
+    if (!cred) throw new CloudError(`No credentials for cloud "${cloudId}" (send its line in the Authorization header)`, 400);
+    const key = crypto.createHash('sha256').update(JSON.stringify([cred.id, cred.type, Object.entries(cred.fields).sort()])).digest('base64');
+    let conn = this.connectors.get(key);
+    if (conn) {
+      this.connectors.delete(key); // most recently used last
+    } else {
+      conn = connectorFor(cred);
+      if (this.connectors.size >= MAX_CACHED_CONNECTORS) this.connectors.delete(this.connectors.keys().next().value as string);
+    }
+    this.connectors.set(key, conn);
+    return conn;
+  }
+
+  /** A log line for the infrastructure's contmsg, or a VM's when vmId is given. */
+  log(infId: string, line: string, vmId?: string): Promise<void> {
+    return this.store.appendContmsg(infId, `${imTimestamp()}: ${line}\n`, vmId);
+  }
+
+  adminUser(compute: ComputePlan | undefined): string {
+    return compute?.os.credentials?.user || DEFAULT_ADMIN_USER;
+  }
+
+  vmView(inf: InfrastructureRecord, vm: VmRecord, privateKey?: string): VmView {
+    const compute = computeOf(inf.plan, vm.nodeName);
+    return {
+      id: vm.id,
+      infrastructureId: inf.id,
+      nodeName: vm.nodeName,
+      state: vmVisibleState(vm),
+      cloudId: vm.cloudId,
+      cloudType: vm.cloudType,
+      instanceId: vm.handle?.instanceId,
+      privateIps: vm.privateIps,
+      publicIps: vm.publicIps,
+      credentials: { username: this.adminUser(compute), privateKey: privateKey ?? this.privateKeyOf(inf) },
+      system: compute ? systemFeatures(compute) : {},
+      contmsg: vm.contmsg,
+    };
+  }
+}
+
+export function computeOf(plan: Plan, nodeName: string): ComputePlan | undefined {
+  return plan.computes.find((c) => c.name === nodeName);
+}
+
+/** VMs that count: not being removed. */
+export function liveVms(vms: VmRecord[]): VmRecord[] {
+  return vms.filter((v) => !v.removing);
+}
+
+/** The plan with each compute's count set to its live VM count. */
+export function planWithLiveCounts(plan: Plan, vms: VmRecord[]): Plan {
+  const counts = new Map<string, number>();
+  for (const v of liveVms(vms)) counts.set(v.nodeName, (counts.get(v.nodeName) ?? 0) + 1);
+  return { ...plan, computes: plan.computes.map((c) => ({ ...c, count: counts.get(c.name) ?? 0, removalList: [] })) };
+}

@@ -1,0 +1,52 @@
+import { systemFeatures, vmRadlJson, vmRadlText, infrastructureRadlText } from './radl';
+import type { VmView } from './service';
+import type { ComputePlan } from '../../tosca/plan';
+
+const compute: ComputePlan = {
+  name: 'front', type: 'tosca.nodes.Compute', count: 1, removalList: [], publicIp: true, networks: [], ports: [], software: [],
+  host: { numCpus: 2, memSizeMB: 2048 }, os: { type: 'linux', distribution: 'ubuntu', version: '22.04', image: 'ost://h/img-1' },
+};
+const vm: VmView = {
+  id: '0', infrastructureId: 'inf', nodeName: 'front', state: 'configured', cloudId: 'one', cloudType: 'Dummy', instanceId: 'dummy-1',
+  privateIps: ['10.0.0.5'], publicIps: ['203.0.113.7'],
+  credentials: { username: 'cloudadm', privateKey: "-----BEGIN KEY-----\nab'c\n-----END KEY-----\n" },
+  system: systemFeatures(compute), contmsg: '',
+};
+
+test('text RADL of a VM: networks, interfaces with IPs, state, instance, provider, credentials', () => {
+  const text = vmRadlText(vm);
+  expect(text).toContain("network public ( outbound = 'yes' )");
+  expect(text).toContain("network private ( outbound = 'no' )");
+  expect(text).toMatch(/^system front \(\n/m);
+  for (const line of [
+    'cpu.count = 2', 'memory.size = 2048M', "disk.0.os.name = 'linux'", "disk.0.os.flavour = 'ubuntu'", "disk.0.os.version = '22.04'",
+    "disk.0.image.url = 'ost://h/img-1'", "net_interface.0.connection = 'public'", "net_interface.0.ip = '203.0.113.7'",
+    "net_interface.1.connection = 'private'", "net_interface.1.ip = '10.0.0.5'", "state = 'configured'", "instance_id = 'dummy-1'",
+    "provider.type = 'Dummy'", "disk.0.os.credentials.username = 'cloudadm'",
+  ]) expect(text).toContain(line);
+  expect(text).toContain("disk.0.os.credentials.private_key = '-----BEGIN KEY-----\nab\\'c\n-----END KEY-----\n'");
+  expect(text.trimEnd().endsWith(')')).toBe(true);
+  expect(text.split(' and\n').length).toBeGreaterThan(10);
+});
+
+test('JSON RADL of a VM uses class/id and sizes in bytes', () => {
+  const json = vmRadlJson(vm) as Array<Record<string, unknown>>;
+  expect(json.slice(0, 2)).toEqual([{ class: 'network', id: 'public', outbound: 'yes' }, { class: 'network', id: 'private', outbound: 'no' }]);
+  expect(json[2]).toMatchObject({
+    class: 'system', id: 'front', 'cpu.count': 2, 'memory.size': 2048 * 1024 * 1024, 'net_interface.0.ip': '203.0.113.7',
+    'net_interface.1.connection': 'private', state: 'configured', instance_id: 'dummy-1', 'provider.type': 'Dummy',
+    'disk.0.os.credentials.username': 'cloudadm',
+  });
+});
+
+test('a VM without a public IP is only on the private network; the infrastructure RADL lists every VM', () => {
+  const wn: VmView = { ...vm, id: '1', nodeName: 'wn', publicIps: [], privateIps: ['10.0.0.6'], instanceId: undefined, state: 'pending' };
+  const json = vmRadlJson(wn) as Array<Record<string, unknown>>;
+  expect(json.filter((x) => x.class === 'network')).toEqual([{ class: 'network', id: 'private', outbound: 'no' }]);
+  expect(json[1]['net_interface.0.connection']).toBe('private');
+  expect(json[1]).not.toHaveProperty('instance_id');
+  const all = infrastructureRadlText([vm, wn]);
+  expect(all.match(/^network /gm)).toHaveLength(2);
+  expect(all).toMatch(/^system front \(/m);
+  expect(all).toMatch(/^system wn \(/m);
+});

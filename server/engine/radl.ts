@@ -1,0 +1,108 @@
+/**
+ * IM's RADL rendering of deployed VMs (doc/source/radl.rst): `network` blocks and a `system`
+ * block per VM with net_interface.N.{connection,ip}, state, instance_id, provider.type and the
+ * admin credentials. The JSON form uses IM's conventions: "class" and "id", sizes in bytes.
+ */
+import type { ComputePlan } from '../../tosca/plan';
+import type { VmView } from './service';
+
+type Feature = [name: string, value: string | number];
+
+/** RADL features of a compute as planned (stored in VmView.system); sizes in bytes as in JSON RADL. */
+export function systemFeatures(c: ComputePlan): Record<string, string | number> {
+  const f: Record<string, string | number> = {};
+  if (c.host.numCpus !== undefined) f['cpu.count'] = c.host.numCpus;
+  if (c.os.architecture) f['cpu.arch'] = c.os.architecture;
+  if (c.host.memSizeMB !== undefined) f['memory.size'] = Math.round(c.host.memSizeMB * 1024 * 1024);
+  if (c.host.instanceType) f.instance_type = c.host.instanceType;
+  if (c.host.numGpus !== undefined) f['gpu.count'] = c.host.numGpus;
+  if (c.host.gpuVendor) f['gpu.vendor'] = c.host.gpuVendor;
+  if (c.host.gpuModel) f['gpu.model'] = c.host.gpuModel;
+  f['disk.0.os.name'] = c.os.type && c.os.type.toLowerCase() !== 'linux' ? c.os.type.toLowerCase() : 'linux';
+  if (c.os.distribution) f['disk.0.os.flavour'] = c.os.distribution;
+  if (c.os.version) f['disk.0.os.version'] = c.os.version;
+  if (c.os.image) f['disk.0.image.url'] = c.os.image;
+  if (c.host.diskSizeGB !== undefined) f['disk.0.free_size'] = Math.round(c.host.diskSizeGB * 1024 ** 3);
+  return f;
+}
+
+interface RadlNetwork { id: string; outbound: 'yes' | 'no' }
+
+function vmNetworks(vm: VmView): { networks: RadlNetwork[]; features: Feature[] } {
+  const networks: RadlNetwork[] = [];
+  const features: Feature[] = [];
+  let n = 0;
+  const hasPublic = vm.publicIps.length > 0;
+  if (hasPublic) {
+    networks.push({ id: 'public', outbound: 'yes' });
+    features.push([`net_interface.${n}.connection`, 'public']);
+    if (vm.publicIps[0]) features.push([`net_interface.${n}.ip`, vm.publicIps[0]]);
+    n++;
+  }
+  networks.push({ id: 'private', outbound: 'no' });
+  features.push([`net_interface.${n}.connection`, 'private']);
+  if (vm.privateIps[0]) features.push([`net_interface.${n}.ip`, vm.privateIps[0]]);
+  return { networks, features };
+}
+
+function systemOf(vm: VmView): { networks: RadlNetwork[]; features: Feature[] } {
+  const { networks, features: netFeatures } = vmNetworks(vm);
+  const features: Feature[] = [];
+  for (const [k, v] of Object.entries(vm.system)) {
+    if (typeof v === 'string' || typeof v === 'number') features.push([k, v]);
+  }
+  features.push(...netFeatures);
+  if (vm.credentials) {
+    features.push(['disk.0.os.credentials.username', vm.credentials.username]);
+    if (vm.credentials.password) features.push(['disk.0.os.credentials.password', vm.credentials.password]);
+    if (vm.credentials.privateKey) features.push(['disk.0.os.credentials.private_key', vm.credentials.privateKey]);
+  }
+  features.push(['state', vm.state]);
+  if (vm.instanceId) features.push(['instance_id', vm.instanceId]);
+  features.push(['provider.type', vm.cloudType]);
+  return { networks, features };
+}
+
+function quote(v: string | number): string {
+  return typeof v === 'number' ? String(v) : `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+function featureText([name, v]: Feature): string {
+  if (typeof v === 'number' && (name === 'memory.size' || /^disk\.\d+\.(size|free_size)$/.test(name))) {
+    return `${name} = ${Math.round(v / (1024 * 1024))}M`;
+  }
+  return `${name} = ${quote(v)}`;
+}
+
+function networkText(n: RadlNetwork): string {
+  return `network ${n.id} ( outbound = '${n.outbound}' )`;
+}
+
+function systemText(id: string, features: Feature[]): string {
+  return `system ${id} (\n${features.map(featureText).join(' and\n')}\n)`;
+}
+
+export function vmRadlText(vm: VmView): string {
+  const { networks, features } = systemOf(vm);
+  return [...networks.map(networkText), systemText(vm.nodeName, features)].join('\n\n') + '\n';
+}
+
+export function vmRadlJson(vm: VmView): object[] {
+  const { networks, features } = systemOf(vm);
+  return [
+    ...networks.map((n) => ({ class: 'network', id: n.id, outbound: n.outbound })),
+    { class: 'system', id: vm.nodeName, ...Object.fromEntries(features) },
+  ];
+}
+
+/** Every VM of an infrastructure: each network once, then a system block per VM. */
+export function infrastructureRadlText(vms: VmView[]): string {
+  const nets = new Map<string, RadlNetwork>();
+  const systems: string[] = [];
+  for (const vm of vms) {
+    const { networks, features } = systemOf(vm);
+    for (const n of networks) nets.set(n.id, n);
+    systems.push(systemText(vm.nodeName, features));
+  }
+  return [...[...nets.values()].map(networkText), ...systems].join('\n\n') + '\n';
+}

@@ -1,0 +1,140 @@
+/**
+ * Durable jobs across an engine restart: the engine is closed in the middle of a create (VMs slow
+ * to boot, some not yet launched) and a new engine is opened on the same SQLite file.
+ */
+import * as path from 'path';
+import { openStore } from '../store';
+import { createEngine } from '.';
+import { clusterTemplate, dummyCaller, TEST_SECRET_KEY, tempDir } from './test-fixtures';
+import { registerConnector } from '../../connectors/registry';
+import { DummyConnector } from '../../connectors/dummy';
+import type { LaunchRequest } from '../../connectors/types';
+
+/** Dummy whose launch call itself takes a while, so a restart can fall between launches. */
+class SlowLaunchDummy extends DummyConnector {
+  static launches = 0;
+  override async launch(req: LaunchRequest) {
+    SlowLaunchDummy.launches++;
+    await new Promise((r) => setTimeout(r, 60));
+    return super.launch(req);
+  }
+}
+registerConnector('SlowLaunchDummy', (cred) => new SlowLaunchDummy(cred));
+
+async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (ok(v)) return v;
+    if (Date.now() > end) throw new Error(`condition not reached; last value ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test('a create interrupted mid-way resumes on the next engine with exactly the planned VMs', async () => {
+  const file = path.join(tempDir(), 'restart.db');
+  const caller = { ...dummyCaller('alice'), credentials: [{ id: 'slow', type: 'SlowLaunchDummy', fields: { delay_ms: '400' } }] };
+  let store = await openStore(`sqlite:${file}`);
+  // One VM launch at a time, so closing after the first launch leaves launched and unlaunched VMs.
+  let engine = await createEngine({ store, secretKey: TEST_SECRET_KEY, tuning: { vmConcurrency: 1 } });
+  const id = await engine.service.create(caller, clusterTemplate(4), { async: true });
+  await until(() => store.listVms(id), (vms) => vms.some((v) => v.handle));
+  const before = await store.listVms(id);
+  expect(before).toHaveLength(5);
+  const launchedBefore = new Map(before.filter((v) => v.handle).map((v) => [v.id, v.handle!.instanceId]));
+  expect(launchedBefore.size).toBeLessThan(5);
+  const launchCalls = SlowLaunchDummy.launches;
+  await engine.close();
+  await store.close();
+
+  store = await openStore(`sqlite:${file}`);
+  const open = await store.listOpenJobs(id);
+  expect(open.map((j) => [j.kind, j.status])).toEqual([['deploy', 'running']]);
+  engine = await createEngine({ store, secretKey: TEST_SECRET_KEY });
+  const st = await until(() => engine.service.state(caller, id), (s) => s.state === 'configured');
+  expect(Object.keys(st.vm_states)).toEqual(['0', '1', '2', '3', '4']);
+  const after = await store.listVms(id);
+  // The VMs launched before the restart kept their cloud instance; no VM was added or lost.
+  for (const [vmId, instanceId] of launchedBefore) expect(after.find((v) => v.id === vmId)?.handle?.instanceId).toBe(instanceId);
+  expect(new Set(after.map((v) => v.handle?.instanceId)).size).toBe(5);
+  // Only the VMs without a recorded handle were launched again (at most one launch was cut short).
+  expect(SlowLaunchDummy.launches - launchCalls).toBeLessThanOrEqual(5 - launchedBefore.size);
+  // the configure job records its end just after the state turns configured
+  await until(() => store.listOpenJobs(id), (jobs) => jobs.length === 0);
+  const deploy = await store.getJob(open[0].id);
+  expect(deploy).toMatchObject({ status: 'done', attempts: 2 });
+  await engine.close();
+  await store.close();
+});
+
+test('a destroy interrupted mid-way is finished by the next engine', async () => {
+  const file = path.join(tempDir(), 'restart-destroy.db');
+  const caller = dummyCaller('alice');
+  let store = await openStore(`sqlite:${file}`);
+  let engine = await createEngine({ store, secretKey: TEST_SECRET_KEY });
+  const id = await engine.service.create(caller, clusterTemplate(2), { async: false });
+  await engine.close(); // the configure job may be left queued or running
+  // Enqueue a destroy as the API would, without a runner to run it.
+  await store.enqueueJob({ infrastructureId: id, kind: 'destroy', payload: { force: false, releaseFloatingIps: false, previousPhase: 'configured' } }, { patch: { phase: 'deleting' } });
+  await store.close();
+
+  store = await openStore(`sqlite:${file}`);
+  expect((await store.getInfrastructure(id))?.phase).toBe('deleting');
+  engine = await createEngine({ store, secretKey: TEST_SECRET_KEY });
+  await until(() => store.getInfrastructure(id), (inf) => inf === undefined);
+  expect(await store.listVms(id)).toEqual([]);
+  expect(await store.listOpenJobs()).toEqual([]);
+  await engine.close();
+  await store.close();
+});
+
+test('resumed with the wrong server key: the deploy fails visibly instead of leaving VMs pending', async () => {
+  const file = path.join(tempDir(), 'restart-key.db');
+  const caller = { ...dummyCaller('alice'), credentials: [{ id: 'slow', type: 'SlowLaunchDummy', fields: {} }] };
+  let store = await openStore(`sqlite:${file}`);
+  let engine = await createEngine({ store, secretKey: TEST_SECRET_KEY, tuning: { vmConcurrency: 1 } });
+  const id = await engine.service.create(caller, clusterTemplate(3), { async: true });
+  await until(() => store.listVms(id), (vms) => vms.some((v) => v.handle));
+  await engine.close();
+  await store.close();
+
+  store = await openStore(`sqlite:${file}`);
+  engine = await createEngine({ store, secretKey: Buffer.alloc(32, 7) });
+  await until(() => store.listOpenJobs(id), (jobs) => jobs.length === 0);
+  const st = await engine.service.state(caller, id);
+  expect(st).toEqual({ state: 'failed', vm_states: { 0: 'failed', 1: 'failed', 2: 'failed', 3: 'failed' } });
+  expect(await engine.service.contmsg(caller, id, true)).toMatch(/Error deploying the infrastructure: Cannot decrypt/);
+  await engine.close();
+  await store.close();
+});
+
+test('a VM launched just before a crash (handle never recorded) is found again, not launched twice', async () => {
+  const file = path.join(tempDir(), 'restart-token.db');
+  const caller = dummyCaller('alice');
+  let store = await openStore(`sqlite:${file}`);
+  let engine = await createEngine({ store, secretKey: TEST_SECRET_KEY });
+  const id = await engine.service.create(caller, clusterTemplate(1), { async: false });
+  await engine.close();
+  // Simulate the crash window: a new VM row and its deploy job are recorded, the cloud accepts the
+  // launch, and the process dies before the handle is written.
+  const { vms } = await store.addVms(id, [{
+    nodeName: 'wn', cloudId: 'dummy', cloudType: 'Dummy', handle: null, state: 'pending', configured: null,
+    privateIps: [], publicIps: [], contmsg: '', removing: false,
+  }], { job: { infrastructureId: id, kind: 'deploy', payload: { context: true } } });
+  const inf = (await store.getInfrastructure(id))!;
+  const launchedByTheDeadProcess = await new DummyConnector({ id: 'dummy', type: 'Dummy', fields: {} }).launch({
+    infrastructureId: id, vmId: vms[0].id, nodeName: 'wn', compute: inf.plan.computes[1], publicKey: inf.sshPublicKey,
+    adminUser: 'cloudadm', clientToken: vms[0].clientToken,
+  });
+  await store.close();
+
+  store = await openStore(`sqlite:${file}`);
+  engine = await createEngine({ store, secretKey: TEST_SECRET_KEY });
+  await until(() => store.listOpenJobs(id), (jobs) => jobs.length === 0);
+  const vm = (await store.getVm(id, vms[0].id))!;
+  expect(vm.handle?.instanceId).toBe(launchedByTheDeadProcess.instanceId);
+  expect(await engine.service.vmIds(caller, id)).toEqual(['0', '1', '2']);
+  expect((await engine.service.state(caller, id)).state).toBe('configured');
+  await engine.close();
+  await store.close();
+});

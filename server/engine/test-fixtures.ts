@@ -1,0 +1,82 @@
+/** Shared fixtures for engine tests (and for tests of the layers above): templates, callers, a temp store. */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as crypto from 'crypto';
+import type { CloudCredential } from '../../connectors/types';
+import type { Caller } from './service';
+
+export const TEST_SECRET_KEY = crypto.createHash('sha256').update('tosca-im test key').digest();
+
+export function dummyCaller(owner = 'alice', fields: Record<string, string> = {}, cloudId = 'dummy'): Caller {
+  const cred: CloudCredential = { id: cloudId, type: 'Dummy', fields };
+  return { owner: `owner-${owner}`, username: owner, credentials: [cred] };
+}
+
+/** A front end with a public IP and `wn` workers, with outputs, as IM's examples do. */
+export function clusterTemplate(workers = 2, front = 1): string {
+  return `tosca_definitions_version: tosca_simple_yaml_1_0
+description: test cluster
+topology_template:
+  node_templates:
+    front:
+      type: tosca.nodes.Compute
+      capabilities:
+        scalable:
+          properties:
+            count: ${front}
+        endpoint:
+          properties:
+            network_name: PUBLIC
+        host:
+          properties:
+            num_cpus: 2
+            mem_size: 2 GB
+        os:
+          properties:
+            type: linux
+            distribution: ubuntu
+            version: "22.04"
+            image: ost://cloud.example/ubuntu-22.04
+    wn:
+      type: tosca.nodes.Compute
+      capabilities:
+        scalable:
+          properties:
+            count: ${workers}
+        host:
+          properties:
+            num_cpus: 1
+            mem_size: 1 GB
+        os:
+          properties:
+            type: linux
+  outputs:
+    front_ip:
+      value: { get_attribute: [ front, public_address, 0 ] }
+    wn_ips:
+      value: { get_attribute: [ wn, private_address ] }
+`;
+}
+
+/** A template that only sets the counts of existing nodes (IM's add-resources body). */
+export function scaleTemplate(counts: Record<string, number>, removal: Record<string, string[]> = {}): string {
+  const nodes = Object.entries(counts).map(([name, count]) => {
+    const rl = removal[name] ? `\n            removal_list: [${removal[name].map((r) => `'${r}'`).join(', ')}]` : '';
+    return `    ${name}:
+      type: tosca.nodes.Compute
+      capabilities:
+        scalable:
+          properties:
+            count: ${count}${rl}`;
+  });
+  return `tosca_definitions_version: tosca_simple_yaml_1_0
+topology_template:
+  node_templates:
+${nodes.join('\n')}
+`;
+}
+
+export function tempDir(prefix = 'tosca-im-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}

@@ -1,0 +1,69 @@
+/**
+ * A promise face for one sqlite3 connection. Transactions are serialised by a queue: sqlite3 runs
+ * statements of one connection in order, so without the queue another caller's statement could
+ * land between our BEGIN and COMMIT.
+ */
+import sqlite3 from 'sqlite3';
+
+export type Row = Record<string, unknown>;
+export type Params = unknown[];
+
+export class SqliteDb {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(private readonly db: sqlite3.Database) {}
+
+  static open(file: string): Promise<SqliteDb> {
+    return new Promise((resolve, reject) => {
+      const db = new sqlite3.Database(file, (err) => (err ? reject(new Error(`Cannot open SQLite database "${file}": ${err.message}`)) : resolve(new SqliteDb(db))));
+    });
+  }
+
+  run(sql: string, params: Params = []): Promise<{ lastID: number; changes: number }> {
+    return new Promise((resolve, reject) => {
+      this.db.run(sql, params, function (this: sqlite3.RunResult, err: Error | null) {
+        if (err) reject(err);
+        else resolve({ lastID: this.lastID, changes: this.changes });
+      });
+    });
+  }
+
+  get<T = Row>(sql: string, params: Params = []): Promise<T | undefined> {
+    return new Promise((resolve, reject) => {
+      this.db.get(sql, params, (err: Error | null, row: T) => (err ? reject(err) : resolve(row)));
+    });
+  }
+
+  all<T = Row>(sql: string, params: Params = []): Promise<T[]> {
+    return new Promise((resolve, reject) => {
+      this.db.all(sql, params, (err: Error | null, rows: T[]) => (err ? reject(err) : resolve(rows)));
+    });
+  }
+
+  exec(sql: string): Promise<void> {
+    return new Promise((resolve, reject) => this.db.exec(sql, (err) => (err ? reject(err) : resolve())));
+  }
+
+  /** Runs fn inside BEGIN IMMEDIATE … COMMIT, one transaction at a time. */
+  transaction<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(async () => {
+      await this.exec('BEGIN IMMEDIATE');
+      try {
+        const value = await fn();
+        await this.exec('COMMIT');
+        return value;
+      } catch (err) {
+        await this.exec('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  close(): Promise<void> {
+    return this.queue.then(
+      () => new Promise<void>((resolve, reject) => this.db.close((err) => (err ? reject(err) : resolve()))),
+    );
+  }
+}

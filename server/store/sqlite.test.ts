@@ -1,0 +1,179 @@
+import * as path from 'path';
+import * as fs from 'fs';
+import * as os from 'os';
+import { openStore, StoreUrlError, type NewInfrastructure, type NewVm, type Store } from '.';
+import { SqliteDb } from './sqlite-db';
+import { migrate, migrations } from './migrations';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tosca-im-store-'));
+let n = 0;
+const freshFile = () => path.join(dir, `s${n++}`, 'store.db');
+
+function inf(id: string, owner = 'o1'): NewInfrastructure {
+  return {
+    id, owner, template: `tosca: ${id}`, plan: { toscaVersion: 'x', inputs: {}, nodes: [], computes: [], software: [], volumes: [], networks: [], order: [], outputs: {}, elastic: [] },
+    credentials: 'v1:sealed', sshPublicKey: 'ssh-ed25519 AAA', sshPrivateKey: 'v1:key', phase: 'deploying', contmsg: '', outputs: {},
+  };
+}
+function vm(nodeName = 'wn'): NewVm {
+  return { nodeName, cloudId: 'c', cloudType: 'Dummy', handle: null, state: 'pending', configured: null, privateIps: [], publicIps: [], contmsg: '', removing: false };
+}
+
+describe('openStore', () => {
+  test('creates the directory and file; rejects other URLs clearly', async () => {
+    const file = freshFile();
+    const s = await openStore(`sqlite:${file}`);
+    expect(fs.existsSync(file)).toBe(true);
+    await s.close();
+    await expect(openStore('postgres://u:secret@h/db')).rejects.toThrow(/not supported yet/);
+    await expect(openStore('postgres://u:secret@h/db')).rejects.not.toThrow(/secret/);
+    await expect(openStore('mysql://x')).rejects.toBeInstanceOf(StoreUrlError);
+    await expect(openStore('sqlite:')).rejects.toBeInstanceOf(StoreUrlError);
+    const mem = await openStore('sqlite::memory:');
+    expect(mem.kind).toBe('sqlite');
+    await mem.close();
+  });
+
+  test('migrations are recorded and applied once', async () => {
+    const db = await SqliteDb.open(':memory:');
+    expect(await migrate(db)).toEqual(migrations.map((m) => m.version));
+    expect(await migrate(db)).toEqual([]);
+    const rows = await db.all<{ version: number }>('SELECT version FROM schema_migrations');
+    expect(rows.map((r) => r.version)).toEqual(migrations.map((m) => m.version));
+    // a later migration is applied on top
+    expect(await migrate(db, [...migrations, { version: 99, name: 'extra', sql: 'CREATE TABLE extra (x INTEGER)' }])).toEqual([99]);
+    await db.close();
+  });
+});
+
+describe('SqliteStore', () => {
+  let store: Store;
+  let file: string;
+  beforeEach(async () => {
+    file = freshFile();
+    store = await openStore(`sqlite:${file}`);
+  });
+  afterEach(() => store.close());
+
+  test('infrastructures and VMs: create, read, update, ids never reused, survive reopen', async () => {
+    const { infrastructure, vms, job } = await store.createInfrastructure(inf('a'), [vm('front'), vm(), vm()], { infrastructureId: 'a', kind: 'deploy', payload: { x: 1 } });
+    expect(infrastructure.nextVmId).toBe(3);
+    expect(vms.map((v) => [v.id, v.clientToken])).toEqual([['0', 'a-0'], ['1', 'a-1'], ['2', 'a-2']]);
+    expect(job).toMatchObject({ kind: 'deploy', status: 'queued', payload: { x: 1 } });
+    await store.createInfrastructure(inf('b', 'o2'), []);
+    expect((await store.listInfrastructures('o1')).map((i) => i.id)).toEqual(['a']);
+    expect((await store.listInfrastructures()).map((i) => i.id)).toEqual(['a', 'b']);
+    expect(await store.listInfrastructureIds('o1')).toEqual(['a']);
+    expect(await store.listInfrastructureIds('nobody')).toEqual([]);
+
+    await store.updateVm('a', '1', { handle: { cloudId: 'c', instanceId: 'i-1' }, state: 'running', privateIps: ['10.0.0.1'], configured: true });
+    await store.deleteVms('a', ['2']);
+    const added = await store.addVms('a', [vm()], { patch: { phase: 'configuring' }, vmChanges: [{ vmId: '0', patch: { removing: true } }] });
+    expect(added.vms.map((v) => v.id)).toEqual(['3']); // "2" is never given again
+    await store.updateInfrastructure('a', { contmsg: 'li', outputs: { ip: '1.2.3.4' } });
+    await Promise.all([store.appendContmsg('a', 'ne\n'), store.appendContmsg('a', 'vm\n', '1'), store.appendContmsg('gone', 'x'), store.appendContmsg('a', 'x', '99')]);
+
+    // returned records are copies: changing them does not change the store
+    const copy = await store.getInfrastructure('a');
+    copy!.contmsg = 'tampered';
+    expect((await store.getInfrastructure('a'))!.contmsg).toBe('line\n');
+
+    await store.close();
+    store = await openStore(`sqlite:${file}`);
+    const a = await store.getInfrastructure('a');
+    expect(a).toMatchObject({ phase: 'configuring', contmsg: 'line\n', outputs: { ip: '1.2.3.4' }, nextVmId: 4 });
+    const list = await store.listVms('a');
+    expect(list.map((v) => v.id)).toEqual(['0', '1', '3']);
+    expect(list[0].removing).toBe(true);
+    expect(list[1]).toMatchObject({ handle: { instanceId: 'i-1' }, state: 'running', privateIps: ['10.0.0.1'], configured: true, contmsg: 'vm\n' });
+    expect(list[2].configured).toBeNull();
+
+    expect(await store.listInfrastructureIds('o1')).toEqual(['a']); // the owner index is rebuilt at open
+    await store.deleteInfrastructure('a');
+    expect(await store.getInfrastructure('a')).toBeUndefined();
+    expect(await store.listInfrastructureIds('o1')).toEqual([]);
+    expect(await store.listVms('a')).toEqual([]);
+  });
+
+  test('concurrent addVms never hand out the same id', async () => {
+    await store.createInfrastructure(inf('a'), []);
+    const results = await Promise.all(Array.from({ length: 10 }, () => store.addVms('a', [vm(), vm()])));
+    const ids = results.flatMap((r) => r.vms.map((v) => Number(v.id))).sort((x, y) => x - y);
+    expect(ids).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+
+  test('jobs: FIFO per infrastructure, parallel across, leases, follow-ups, orphans', async () => {
+    await store.createInfrastructure(inf('a'), []);
+    await store.createInfrastructure(inf('b'), []);
+    const a1 = await store.enqueueJob({ infrastructureId: 'a', kind: 'deploy', payload: {} });
+    const a2 = await store.enqueueJob({ infrastructureId: 'a', kind: 'configure', payload: {} });
+    const b1 = await store.enqueueJob({ infrastructureId: 'b', kind: 'destroy', payload: {} }, { patch: { phase: 'deleting' } });
+    expect((await store.getInfrastructure('b'))!.phase).toBe('deleting');
+
+    const first = await store.claimJob('r1', 10_000);
+    expect(first).toMatchObject({ id: a1.id, status: 'running', attempts: 1, leaseOwner: 'r1' });
+    const second = await store.claimJob('r1', 10_000);
+    expect(second?.id).toBe(b1.id); // a2 waits for a1
+    expect(await store.claimJob('r1', 10_000)).toBeUndefined();
+
+    expect(await store.renewLease(a1.id, 'r1', 10_000)).toBe(true);
+    expect(await store.renewLease(a1.id, 'other', 10_000)).toBe(false);
+
+    const next = await store.finishJob(a1.id, { status: 'done', result: { vmIds: ['0'] } }, { infrastructureId: 'a', kind: 'configure', payload: { after: true } });
+    expect(next?.status).toBe('queued');
+    expect(await store.getJob(a1.id)).toMatchObject({ status: 'done', result: { vmIds: ['0'] }, leaseOwner: null });
+    const third = await store.claimJob('r1', 10_000);
+    expect(third?.id).toBe(a2.id); // older job first
+    await store.finishJob(a2.id, { status: 'failed', error: 'boom' });
+    expect(await store.getJob(a2.id)).toMatchObject({ status: 'failed', error: 'boom' });
+
+    // an expired lease can be claimed by another runner
+    const fourth = await store.claimJob('r1', -1);
+    expect(fourth?.id).toBe(next!.id);
+    const stolen = await store.claimJob('r2', 10_000);
+    expect(stolen).toMatchObject({ id: next!.id, leaseOwner: 'r2', attempts: 2 });
+
+    // orphans of dead runners go back to the queue
+    expect(await store.requeueOrphanJobs((r) => r === 'r2')).toBe(1); // b1 of r1
+    expect((await store.getJob(b1.id))!.status).toBe('queued');
+    expect((await store.listOpenJobs('b')).map((j) => j.id)).toEqual([b1.id]);
+    expect((await store.listOpenJobs()).map((j) => j.id)).toEqual([b1.id, next!.id]);
+
+    // pruning removes finished jobs only
+    expect(await store.pruneJobs(new Date(Date.now() + 1000))).toBe(2);
+    expect(await store.getJob(a1.id)).toBeUndefined();
+    expect(await store.getJob(b1.id)).toBeDefined();
+  });
+
+  test('claimJob skips infrastructures the caller says are busy', async () => {
+    await store.enqueueJob({ infrastructureId: 'a', kind: 'deploy', payload: {} });
+    const b = await store.enqueueJob({ infrastructureId: 'b', kind: 'deploy', payload: {} });
+    expect((await store.claimJob('r', 1000, new Set(['a'])))?.id).toBe(b.id);
+  });
+
+  test('elasticity key/value per infrastructure', async () => {
+    await store.createInfrastructure(inf('a'), []);
+    expect(await store.getKv('a', 'policy')).toBeUndefined();
+    await store.putKv('a', 'policy', { min: 1, max: 3 });
+    await store.putKv('a', 'policy', { min: 2, max: 3 });
+    await store.putKv('a', 'last', 'grow');
+    expect(await store.getKv('a', 'policy')).toEqual({ min: 2, max: 3 });
+    expect(await store.listKv('a')).toEqual({ last: 'grow', policy: { min: 2, max: 3 } });
+    await store.deleteKv('a', 'last');
+    expect(await store.listKv('a')).toEqual({ policy: { min: 2, max: 3 } });
+    await store.deleteInfrastructure('a');
+    expect(await store.listKv('a')).toEqual({});
+  });
+
+  test('a failed transaction leaves nothing behind', async () => {
+    await store.createInfrastructure(inf('a'), [vm()]);
+    // same explicit VM id twice: the second insert fails, the whole call is rolled back
+    await expect(store.addVms('a', [{ ...vm(), id: '5' }, { ...vm(), id: '5' }], { job: { infrastructureId: 'a', kind: 'deploy', payload: {} } })).rejects.toThrow();
+    expect((await store.listVms('a')).map((v) => v.id)).toEqual(['0']);
+    expect(await store.listOpenJobs('a')).toEqual([]);
+    await store.close();
+    store = await openStore(`sqlite:${file}`);
+    expect((await store.listVms('a')).map((v) => v.id)).toEqual(['0']);
+    expect((await store.getInfrastructure('a'))!.nextVmId).toBe(1);
+  });
+});

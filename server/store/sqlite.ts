@@ -1,0 +1,417 @@
+/**
+ * SQLite implementation of Store (one file, WAL). One process owns the file, so infrastructures
+ * and VMs are also kept in memory (loaded at open, written through on every change): reads never
+ * touch the disk, which is what keeps GET /state fast. Jobs are read from the database.
+ */
+import type {
+  InfrastructurePatch, InfrastructureRecord, JobRecord, NewInfrastructure, NewJob, NewVm, Store, VmChange, VmPatch, VmRecord,
+} from './types';
+import { SqliteDb, type Row } from './sqlite-db';
+import { migrate } from './migrations';
+
+const now = (): string => new Date().toISOString();
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite';
+  private readonly infs = new Map<string, InfrastructureRecord>();
+  /** infrastructure id → (vm id → record), kept in numeric id order. */
+  private readonly vms = new Map<string, Map<string, VmRecord>>();
+  /** owner → ids in creation order. */
+  private readonly byOwner = new Map<string, Set<string>>();
+  private closed = false;
+
+  private constructor(private readonly db: SqliteDb) {}
+
+  static async open(file: string): Promise<SqliteStore> {
+    const db = await SqliteDb.open(file);
+    if (file !== ':memory:') await db.exec('PRAGMA journal_mode = WAL');
+    // NORMAL in WAL mode survives a killed process (not a power cut), at a fraction of FULL's cost.
+    await db.exec('PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000');
+    await migrate(db);
+    const store = new SqliteStore(db);
+    await store.load();
+    return store;
+  }
+
+  private async load(): Promise<void> {
+    for (const row of await this.db.all('SELECT * FROM infrastructures ORDER BY created_at, id')) {
+      const inf = toInfrastructure(row);
+      this.infs.set(inf.id, inf);
+      this.vms.set(inf.id, new Map());
+      this.indexOwner(inf);
+    }
+    for (const row of await this.db.all('SELECT * FROM vms ORDER BY infrastructure_id, seq')) {
+      const vm = toVm(row);
+      this.vms.get(vm.infrastructureId)?.set(vm.id, vm);
+    }
+  }
+
+  // ---- infrastructures -------------------------------------------------------------------------
+
+  async createInfrastructure(input: NewInfrastructure, newVms: NewVm[], job?: NewJob) {
+    const ts = now();
+    const inf: InfrastructureRecord = { ...input, nextVmId: input.nextVmId ?? 0, createdAt: ts, updatedAt: ts };
+    const { vms, job: jobRecord, nextVmId } = await this.db.transaction(async () => {
+      await this.db.run(
+        `INSERT INTO infrastructures (id, owner, created_at, updated_at, template, plan, credentials, ssh_public_key,
+          ssh_private_key, phase, contmsg, outputs, next_vm_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+        [inf.id, inf.owner, ts, ts, inf.template, JSON.stringify(inf.plan), inf.credentials, inf.sshPublicKey,
+          inf.sshPrivateKey, inf.phase, inf.contmsg, JSON.stringify(inf.outputs), inf.nextVmId],
+      );
+      const inserted = await this.insertVms(inf.id, inf.nextVmId, newVms, ts);
+      const j = job ? await this.insertJob(job, ts) : undefined;
+      return { ...inserted, job: j };
+    });
+    inf.nextVmId = nextVmId;
+    this.infs.set(inf.id, inf);
+    this.indexOwner(inf);
+    this.vms.set(inf.id, new Map(vms.map((v) => [v.id, v])));
+    return { infrastructure: { ...inf }, vms: vms.map((v) => ({ ...v })), job: jobRecord };
+  }
+
+  async getInfrastructure(id: string) {
+    const inf = this.infs.get(id);
+    return inf ? { ...inf } : undefined;
+  }
+
+  async listInfrastructures(owner?: string) {
+    if (owner === undefined) return [...this.infs.values()].map((i) => ({ ...i }));
+    return [...(this.byOwner.get(owner) ?? [])].map((id) => ({ ...this.infs.get(id)! }));
+  }
+
+  async listInfrastructureIds(owner: string) {
+    return [...(this.byOwner.get(owner) ?? [])];
+  }
+
+  async updateInfrastructure(id: string, patch: InfrastructurePatch) {
+    const current = this.requireInf(id);
+    const ts = now();
+    await this.db.transaction(() => this.writeInfPatch(id, patch, ts));
+    const next = { ...(this.infs.get(id) ?? current), ...patch, updatedAt: ts };
+    this.infs.set(id, next);
+    return { ...next };
+  }
+
+  async appendContmsg(infrastructureId: string, text: string, vmId?: string) {
+    const ts = now();
+    if (vmId === undefined) {
+      if (!this.infs.has(infrastructureId)) return;
+      await this.db.transaction(() =>
+        this.db.run('UPDATE infrastructures SET contmsg = contmsg || ?, updated_at = ? WHERE id = ?', [text, ts, infrastructureId]));
+      const inf = this.infs.get(infrastructureId);
+      if (inf) this.infs.set(infrastructureId, { ...inf, contmsg: inf.contmsg + text, updatedAt: ts });
+      return;
+    }
+    if (!this.vms.get(infrastructureId)?.has(vmId)) return;
+    await this.db.transaction(() =>
+      this.db.run('UPDATE vms SET contmsg = contmsg || ?, updated_at = ? WHERE infrastructure_id = ? AND id = ?', [text, ts, infrastructureId, vmId]));
+    const vm = this.vms.get(infrastructureId)?.get(vmId);
+    if (vm) this.vms.get(infrastructureId)!.set(vmId, { ...vm, contmsg: vm.contmsg + text, updatedAt: ts });
+  }
+
+  async deleteInfrastructure(id: string) {
+    await this.db.transaction(async () => {
+      await this.db.run('DELETE FROM vms WHERE infrastructure_id = ?', [id]);
+      await this.db.run('DELETE FROM elastic_state WHERE infrastructure_id = ?', [id]);
+      await this.db.run('DELETE FROM infrastructures WHERE id = ?', [id]);
+    });
+    const inf = this.infs.get(id);
+    if (inf) this.byOwner.get(inf.owner)?.delete(id);
+    this.infs.delete(id);
+    this.vms.delete(id);
+  }
+
+  // ---- VMs --------------------------------------------------------------------------------------
+
+  async listVms(infrastructureId: string) {
+    const map = this.vms.get(infrastructureId);
+    return map ? [...map.values()].map((v) => ({ ...v })) : [];
+  }
+
+  async getVm(infrastructureId: string, vmId: string) {
+    const vm = this.vms.get(infrastructureId)?.get(vmId);
+    return vm ? { ...vm } : undefined;
+  }
+
+  async addVms(infrastructureId: string, newVms: NewVm[], opts: { job?: NewJob; patch?: InfrastructurePatch; vmChanges?: VmChange[] } = {}) {
+    const inf = this.requireInf(infrastructureId);
+    const ts = now();
+    const result = await this.db.transaction(async () => {
+      // The counter is read inside the transaction: the cached copy may lag a concurrent addVms.
+      const row = await this.db.get<{ next_vm_id: number }>('SELECT next_vm_id FROM infrastructures WHERE id = ?', [infrastructureId]);
+      if (!row) throw new Error(`No infrastructure ${infrastructureId} in the store`);
+      const inserted = await this.insertVms(infrastructureId, Number(row.next_vm_id), newVms, ts);
+      if (opts.patch) await this.writeInfPatch(infrastructureId, opts.patch, ts);
+      for (const c of opts.vmChanges ?? []) await this.writeVmPatch(infrastructureId, c.vmId, c.patch, ts);
+      const job = opts.job ? await this.insertJob(opts.job, ts) : undefined;
+      return { ...inserted, job };
+    });
+    this.infs.set(infrastructureId, { ...(this.infs.get(infrastructureId) ?? inf), ...(opts.patch ?? {}), nextVmId: result.nextVmId, updatedAt: ts });
+    const map = this.vms.get(infrastructureId)!;
+    for (const v of result.vms) map.set(v.id, v);
+    this.applyVmChanges(infrastructureId, opts.vmChanges ?? [], ts);
+    return { vms: result.vms.map((v) => ({ ...v })), job: result.job };
+  }
+
+  async updateVm(infrastructureId: string, vmId: string, patch: VmPatch) {
+    const vm = this.vms.get(infrastructureId)?.get(vmId);
+    if (!vm) throw new Error(`No VM ${vmId} in infrastructure ${infrastructureId}`);
+    const ts = now();
+    await this.db.transaction(() => this.writeVmPatch(infrastructureId, vmId, patch, ts));
+    const next = { ...(this.vms.get(infrastructureId)?.get(vmId) ?? vm), ...patch, updatedAt: ts };
+    this.vms.get(infrastructureId)?.set(vmId, next);
+    return { ...next };
+  }
+
+  async deleteVms(infrastructureId: string, vmIds: string[]) {
+    if (vmIds.length === 0) return;
+    await this.db.transaction(async () => {
+      for (const id of vmIds) await this.db.run('DELETE FROM vms WHERE infrastructure_id = ? AND id = ?', [infrastructureId, id]);
+    });
+    const map = this.vms.get(infrastructureId);
+    for (const id of vmIds) map?.delete(id);
+  }
+
+  // ---- jobs -------------------------------------------------------------------------------------
+
+  async enqueueJob(job: NewJob, opts: { patch?: InfrastructurePatch; vmChanges?: VmChange[] } = {}) {
+    const ts = now();
+    const record = await this.db.transaction(async () => {
+      if (opts.patch) await this.writeInfPatch(job.infrastructureId, opts.patch, ts);
+      for (const c of opts.vmChanges ?? []) await this.writeVmPatch(job.infrastructureId, c.vmId, c.patch, ts);
+      return this.insertJob(job, ts);
+    });
+    const inf = this.infs.get(job.infrastructureId);
+    if (inf && opts.patch) this.infs.set(inf.id, { ...inf, ...opts.patch, updatedAt: ts });
+    this.applyVmChanges(job.infrastructureId, opts.vmChanges ?? [], ts);
+    return record;
+  }
+
+  async claimJob(runner: string, leaseMs: number, exclude: ReadonlySet<string> = new Set()) {
+    return this.db.transaction(async () => {
+      const t = Date.now();
+      // A job is runnable when no earlier job of its infrastructure is unfinished: one at a time, in order.
+      const candidates = await this.db.all(
+        `SELECT j.* FROM jobs j
+          WHERE (j.status = 'queued' OR (j.status = 'running' AND j.lease_until < ?))
+            AND NOT EXISTS (SELECT 1 FROM jobs e WHERE e.infrastructure_id = j.infrastructure_id AND e.id < j.id
+                            AND e.status IN ('queued', 'running'))
+          ORDER BY j.id LIMIT ?`,
+        [t, exclude.size + 1],
+      );
+      const row = candidates.find((r) => !exclude.has(String(r.infrastructure_id)));
+      if (!row) return undefined;
+      const ts = now();
+      await this.db.run(
+        `UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_owner = ?, lease_until = ?, updated_at = ? WHERE id = ?`,
+        [runner, t + leaseMs, ts, row.id],
+      );
+      return toJob({ ...row, status: 'running', attempts: Number(row.attempts) + 1, lease_owner: runner, lease_until: t + leaseMs, updated_at: ts });
+    });
+  }
+
+  async renewLease(jobId: number, runner: string, leaseMs: number) {
+    const r = await this.db.transaction(() => this.db.run(
+      `UPDATE jobs SET lease_until = ? WHERE id = ? AND lease_owner = ? AND status = 'running'`,
+      [Date.now() + leaseMs, jobId, runner],
+    ));
+    return r.changes === 1;
+  }
+
+  async finishJob(jobId: number, outcome: { status: 'done' | 'failed'; error?: string; result?: unknown }, next?: NewJob) {
+    const ts = now();
+    return this.db.transaction(async () => {
+      await this.db.run(
+        `UPDATE jobs SET status = ?, error = ?, result = ?, lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ?`,
+        [outcome.status, outcome.error ?? null, outcome.result === undefined ? null : JSON.stringify(outcome.result), ts, jobId],
+      );
+      return next ? this.insertJob(next, ts) : undefined;
+    });
+  }
+
+  async getJob(jobId: number) {
+    const row = await this.db.get('SELECT * FROM jobs WHERE id = ?', [jobId]);
+    return row ? toJob(row) : undefined;
+  }
+
+  async listOpenJobs(infrastructureId?: string) {
+    const rows = infrastructureId === undefined
+      ? await this.db.all(`SELECT * FROM jobs WHERE status IN ('queued','running') ORDER BY id`)
+      : await this.db.all(`SELECT * FROM jobs WHERE status IN ('queued','running') AND infrastructure_id = ? ORDER BY id`, [infrastructureId]);
+    return rows.map(toJob);
+  }
+
+  async requeueOrphanJobs(runnerAlive: (runner: string) => boolean) {
+    const running = await this.db.all<{ id: number; lease_owner: string | null }>(`SELECT id, lease_owner FROM jobs WHERE status = 'running'`);
+    const orphans = running.filter((r) => !r.lease_owner || !runnerAlive(r.lease_owner));
+    if (orphans.length === 0) return 0;
+    const ts = now();
+    await this.db.transaction(async () => {
+      for (const o of orphans) {
+        await this.db.run(`UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ?`, [ts, o.id]);
+      }
+    });
+    return orphans.length;
+  }
+
+  async pruneJobs(finishedBefore: Date) {
+    const r = await this.db.transaction(() =>
+      this.db.run(`DELETE FROM jobs WHERE status IN ('done','failed') AND updated_at < ?`, [finishedBefore.toISOString()]));
+    return r.changes;
+  }
+
+  // ---- elasticity key/value ---------------------------------------------------------------------
+
+  async getKv(infrastructureId: string, key: string) {
+    const row = await this.db.get<{ value: string }>('SELECT value FROM elastic_state WHERE infrastructure_id = ? AND key = ?', [infrastructureId, key]);
+    return row ? JSON.parse(row.value) : undefined;
+  }
+
+  async putKv(infrastructureId: string, key: string, value: unknown) {
+    await this.db.transaction(() =>
+      this.db.run(
+        `INSERT INTO elastic_state (infrastructure_id, key, value, updated_at) VALUES (?,?,?,?)
+          ON CONFLICT (infrastructure_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+        [infrastructureId, key, JSON.stringify(value ?? null), now()],
+      ));
+  }
+
+  async deleteKv(infrastructureId: string, key: string) {
+    await this.db.transaction(() => this.db.run('DELETE FROM elastic_state WHERE infrastructure_id = ? AND key = ?', [infrastructureId, key]));
+  }
+
+  async listKv(infrastructureId: string) {
+    const rows = await this.db.all<{ key: string; value: string }>('SELECT key, value FROM elastic_state WHERE infrastructure_id = ? ORDER BY key', [infrastructureId]);
+    return Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.value)]));
+  }
+
+  async close() {
+    if (this.closed) return;
+    this.closed = true;
+    await this.db.close();
+  }
+
+  // ---- helpers ----------------------------------------------------------------------------------
+
+  private indexOwner(inf: InfrastructureRecord): void {
+    let ids = this.byOwner.get(inf.owner);
+    if (!ids) this.byOwner.set(inf.owner, (ids = new Set()));
+    ids.add(inf.id);
+  }
+
+  private requireInf(id: string): InfrastructureRecord {
+    const inf = this.infs.get(id);
+    if (!inf) throw new Error(`No infrastructure ${id} in the store`);
+    return inf;
+  }
+
+  private async insertVms(infrastructureId: string, firstId: number, newVms: NewVm[], ts: string) {
+    let next = firstId;
+    const vms: VmRecord[] = [];
+    for (const nv of newVms) {
+      const id = nv.id ?? String(next);
+      next = Math.max(next, Number(id) + 1);
+      const { clientToken, ...rest } = nv;
+      const vm: VmRecord = { ...rest, id, infrastructureId, clientToken: clientToken ?? `${infrastructureId}-${id}`, createdAt: ts, updatedAt: ts };
+      await this.db.run(
+        `INSERT INTO vms (infrastructure_id, id, seq, node_name, cloud_id, cloud_type, client_token, handle, state, configured,
+          private_ips, public_ips, contmsg, removing, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+        [infrastructureId, id, Number(id), vm.nodeName, vm.cloudId, vm.cloudType, vm.clientToken,
+          vm.handle ? JSON.stringify(vm.handle) : null, vm.state, boolToDb(vm.configured), JSON.stringify(vm.privateIps),
+          JSON.stringify(vm.publicIps), vm.contmsg, vm.removing ? 1 : 0, ts, ts],
+      );
+      vms.push(vm);
+    }
+    if (next !== firstId) await this.db.run('UPDATE infrastructures SET next_vm_id = ? WHERE id = ?', [next, infrastructureId]);
+    return { vms, nextVmId: next };
+  }
+
+  private async insertJob(job: NewJob, ts: string): Promise<JobRecord> {
+    const r = await this.db.run(
+      `INSERT INTO jobs (infrastructure_id, kind, payload, status, attempts, created_at, updated_at) VALUES (?,?,?,'queued',0,?,?)`,
+      [job.infrastructureId, job.kind, JSON.stringify(job.payload), ts, ts],
+    );
+    return {
+      id: r.lastID, infrastructureId: job.infrastructureId, kind: job.kind, payload: job.payload, status: 'queued', attempts: 0,
+      leaseOwner: null, leaseUntil: null, error: null, result: null, createdAt: ts, updatedAt: ts,
+    };
+  }
+
+  private async writeInfPatch(id: string, patch: InfrastructurePatch, ts: string): Promise<void> {
+    const cols: string[] = [];
+    const vals: unknown[] = [];
+    const set = (col: string, v: unknown) => { cols.push(`${col} = ?`); vals.push(v); };
+    if (patch.template !== undefined) set('template', patch.template);
+    if (patch.plan !== undefined) set('plan', JSON.stringify(patch.plan));
+    if (patch.credentials !== undefined) set('credentials', patch.credentials);
+    if (patch.sshPublicKey !== undefined) set('ssh_public_key', patch.sshPublicKey);
+    if (patch.sshPrivateKey !== undefined) set('ssh_private_key', patch.sshPrivateKey);
+    if (patch.phase !== undefined) set('phase', patch.phase);
+    if (patch.contmsg !== undefined) set('contmsg', patch.contmsg);
+    if (patch.outputs !== undefined) set('outputs', JSON.stringify(patch.outputs));
+    set('updated_at', ts);
+    await this.db.run(`UPDATE infrastructures SET ${cols.join(', ')} WHERE id = ?`, [...vals, id]);
+  }
+
+  private async writeVmPatch(infrastructureId: string, vmId: string, patch: VmPatch, ts: string): Promise<void> {
+    const cols: string[] = [];
+    const vals: unknown[] = [];
+    const set = (col: string, v: unknown) => { cols.push(`${col} = ?`); vals.push(v); };
+    if (patch.handle !== undefined) set('handle', patch.handle ? JSON.stringify(patch.handle) : null);
+    if (patch.state !== undefined) set('state', patch.state);
+    if (patch.configured !== undefined) set('configured', boolToDb(patch.configured));
+    if (patch.privateIps !== undefined) set('private_ips', JSON.stringify(patch.privateIps));
+    if (patch.publicIps !== undefined) set('public_ips', JSON.stringify(patch.publicIps));
+    if (patch.contmsg !== undefined) set('contmsg', patch.contmsg);
+    if (patch.removing !== undefined) set('removing', patch.removing ? 1 : 0);
+    if (patch.cloudId !== undefined) set('cloud_id', patch.cloudId);
+    if (patch.cloudType !== undefined) set('cloud_type', patch.cloudType);
+    set('updated_at', ts);
+    await this.db.run(`UPDATE vms SET ${cols.join(', ')} WHERE infrastructure_id = ? AND id = ?`, [...vals, infrastructureId, vmId]);
+  }
+
+  private applyVmChanges(infrastructureId: string, changes: VmChange[], ts: string): void {
+    const map = this.vms.get(infrastructureId);
+    if (!map) return;
+    for (const c of changes) {
+      const vm = map.get(c.vmId);
+      if (vm) map.set(c.vmId, { ...vm, ...c.patch, updatedAt: ts });
+    }
+  }
+}
+
+function boolToDb(v: boolean | null): number | null {
+  return v === null ? null : v ? 1 : 0;
+}
+
+function toInfrastructure(r: Row): InfrastructureRecord {
+  return {
+    id: String(r.id), owner: String(r.owner), createdAt: String(r.created_at), updatedAt: String(r.updated_at),
+    template: String(r.template), plan: JSON.parse(String(r.plan)), credentials: String(r.credentials),
+    sshPublicKey: String(r.ssh_public_key), sshPrivateKey: String(r.ssh_private_key),
+    phase: String(r.phase) as InfrastructureRecord['phase'], contmsg: String(r.contmsg), outputs: JSON.parse(String(r.outputs)),
+    nextVmId: Number(r.next_vm_id),
+  };
+}
+
+function toVm(r: Row): VmRecord {
+  return {
+    infrastructureId: String(r.infrastructure_id), id: String(r.id), nodeName: String(r.node_name), cloudId: String(r.cloud_id),
+    cloudType: String(r.cloud_type), clientToken: String(r.client_token), handle: r.handle ? JSON.parse(String(r.handle)) : null,
+    state: String(r.state) as VmRecord['state'], configured: r.configured === null ? null : Number(r.configured) === 1,
+    privateIps: JSON.parse(String(r.private_ips)), publicIps: JSON.parse(String(r.public_ips)), contmsg: String(r.contmsg),
+    removing: Number(r.removing) === 1, createdAt: String(r.created_at), updatedAt: String(r.updated_at),
+  };
+}
+
+function toJob(r: Row): JobRecord {
+  return {
+    id: Number(r.id), infrastructureId: String(r.infrastructure_id), kind: String(r.kind) as JobRecord['kind'],
+    payload: JSON.parse(String(r.payload)), status: String(r.status) as JobRecord['status'], attempts: Number(r.attempts),
+    leaseOwner: r.lease_owner === null || r.lease_owner === undefined ? null : String(r.lease_owner),
+    leaseUntil: r.lease_until === null || r.lease_until === undefined ? null : Number(r.lease_until),
+    error: r.error === null || r.error === undefined ? null : String(r.error),
+    result: r.result === null || r.result === undefined ? null : JSON.parse(String(r.result)),
+    createdAt: String(r.created_at), updatedAt: String(r.updated_at),
+  };
+}
