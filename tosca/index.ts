@@ -1,9 +1,21 @@
 /**
- * tosca/: a pure TOSCA Simple Profile engine. Public entry points (signatures fixed; the
- * implementation is being written — see issue 3).
+ * tosca/: a pure TOSCA Simple Profile engine. YAML → typed ServiceTemplate (parseTemplate) → Plan
+ * (plan / planTemplate). Every rejection is a ToscaError naming file, line, column and YAML path.
  */
+import { ToscaError } from './errors';
 import type { Plan } from './plan';
+import { buildPlan } from './plan/build';
+import type { ServiceTemplate } from './template/model';
+import { parseTemplate as parseServiceTemplate } from './template/parse';
+import { TemplateResolver } from './template/resolve';
 export * from './plan';
+export { ToscaError, formatPath } from './errors';
+export type { ToscaErrorCode } from './errors';
+export { diffPlans } from './diff';
+export type { PlanDiff } from './diff';
+export { evaluateValue } from './evaluate';
+export { readImportMap, ImportResolver } from './imports';
+export type { ServiceTemplate, NodeTemplate } from './template/model';
 
 export interface ImportMap {
   /** URL prefix → local path ({ref} matches one branch/tag name); longest prefix wins. */
@@ -23,7 +35,41 @@ export interface PlanOptions {
   importMapDir?: string;
   /** Directory for downloaded imports; when unset, imports by URL that the map misses are errors. */
   cacheDir?: string;
+  /** Accept duplicate keys in the template (last wins), as IM/PyYAML silently do. Default: located error. */
+  allowDuplicateKeys?: boolean;
+}
+
+/** Parse a template and resolve its imports and types (no inputs needed yet). Throws ToscaError. */
+export async function parseTemplate(text: string, opts: PlanOptions = {}): Promise<ServiceTemplate> {
+  return guard(opts, () => parseServiceTemplate(text, opts));
+}
+
+/** Plan an already parsed template with the given inputs. Throws ToscaError. */
+export function plan(template: ServiceTemplate, inputs: Record<string, unknown> = {}): Plan {
+  try {
+    return buildPlan(template, new TemplateResolver(template, inputs));
+  } catch (e) {
+    throw asToscaError(e, template.file.name);
+  }
 }
 
 /** Parse, resolve and plan a TOSCA template given as text. Throws ToscaError (located) when invalid. */
-export declare function planTemplate(text: string, opts?: PlanOptions): Promise<Plan>;
+export async function planTemplate(text: string, opts: PlanOptions = {}): Promise<Plan> {
+  const st = await parseTemplate(text, opts);
+  return plan(st, opts.inputs ?? {});
+}
+
+async function guard<T>(opts: PlanOptions, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    throw asToscaError(e, opts.fileName ?? 'template.yaml');
+  }
+}
+
+/** Only ToscaError leaves the engine; anything else is a bug, reported with the same shape. */
+function asToscaError(e: unknown, file: string): ToscaError {
+  if (e instanceof ToscaError) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  return new ToscaError('invalid', `cannot process template: ${msg}`, file, 0, 0, []);
+}

@@ -12,6 +12,11 @@ export interface AttributeRef {
   path: string[];
   /** IM's list index form: [node, attr, 0]. */
   index?: number;
+  /**
+   * The keyword the template wrote instead of a name, if any. SELF/HOST read the running
+   * instance's own value; a node named explicitly reads every instance (a list when it scales).
+   */
+  keyword?: 'SELF' | 'HOST' | 'SOURCE' | 'TARGET';
 }
 export interface OperationOutputRef {
   $ref: 'get_operation_output';
@@ -93,6 +98,8 @@ export interface ComputePlan {
   cloudId?: string;
   /** Names of software nodes hosted (directly or transitively) on this compute, in order. */
   software: string[];
+  /** The compute node's own lifecycle operations (e.g. INDIGO's configure_users.yml), when it has any. */
+  operations?: OperationPlan[];
 }
 
 export type OperationName = 'create' | 'configure' | 'start' | 'stop' | 'delete' | string;
@@ -174,4 +181,8 @@ export interface Plan {
   order: string[];
   outputs: Record<string, { description?: string; value: PlanValue }>;
   elastic: ElasticPolicyPlan[];
+  /** substitution_mappings as written (functions unresolved), when the template has them. */
+  substitutionMappings?: Record<string, PlanValue>;
+  /** Groups (name → type and members), when the template has them. */
+  groups?: Record<string, { type: string; members: string[] }>;
 }

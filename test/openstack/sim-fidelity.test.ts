@@ -4,10 +4,11 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { startOpenStackSim, type OpenStackSim } from '../sims/openstack';
 
 const PY = '/usr/bin/python3';
-const PROBE = '/work/shared/tools/cloud-probe/openstack_flow.py';
+const PROBE = resolve(__dirname, '../../../shared/tools/cloud-probe/openstack_flow.py');
 
 function sdkInstalled(): boolean {
   if (!existsSync(PY) || !existsSync(PROBE)) return false;

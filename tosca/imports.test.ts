@@ -1,0 +1,90 @@
+import { mkdtempSync, readdirSync, writeFileSync } from 'fs';
+import { createServer, Server } from 'http';
+import { AddressInfo } from 'net';
+import { tmpdir } from 'os';
+import * as path from 'path';
+import { parseTemplate, planTemplate } from '.';
+import { ImportResolver } from './imports';
+import { parseYaml } from './yaml/source';
+
+const HEAD = 'tosca_definitions_version: tosca_simple_yaml_1_0\n';
+const TYPES = `${HEAD}node_types:\n  my.Server:\n    derived_from: tosca.nodes.Compute\n`;
+const USES = (url: string) => `${HEAD}imports:\n  - t: ${url}\ntopology_template:\n  node_templates:\n    s: { type: my.Server }\n`;
+
+describe('import map', () => {
+  const resolver = new ImportResolver({
+    importMapDir: '/maps',
+    importMap: {
+      'https://raw.githubusercontent.com/indigo-dc/tosca-types/{ref}/': 'indigo/',
+      'https://raw.githubusercontent.com/indigo-dc/tosca-types/devel/custom_types.yaml': 'indigo/refs/devel/custom_types.yaml',
+    },
+  });
+  test('longest prefix wins; {ref} stands for one branch or tag', () => {
+    expect(resolver.mapUrl('https://raw.githubusercontent.com/indigo-dc/tosca-types/devel/custom_types.yaml')).toBe('/maps/indigo/refs/devel/custom_types.yaml');
+    expect(resolver.mapUrl('https://raw.githubusercontent.com/indigo-dc/tosca-types/master/custom_types.yaml')).toBe('/maps/indigo/custom_types.yaml');
+    expect(resolver.mapUrl('https://raw.githubusercontent.com/indigo-dc/tosca-types/a/b/custom_types.yaml')).toBe('/maps/indigo/b/custom_types.yaml');
+    expect(resolver.mapUrl('https://example.org/x.yaml')).toBeUndefined();
+  });
+
+  test('relative imports of a file reached by URL resolve against that URL', () => {
+    const from = parseYaml(HEAD, 'https://example.org/a/types.yaml', 'https://example.org/a/');
+    expect(resolver.locate('../b/more.yaml', from)).toBe('https://example.org/b/more.yaml');
+  });
+});
+
+describe('import loading', () => {
+  test('an unchanged import is parsed once and shared between templates', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tosca-imp-'));
+    writeFileSync(path.join(dir, 'types.yaml'), TYPES);
+    const r = new ImportResolver();
+    const site = { file: parseYaml(HEAD, 'main.yaml', dir), path: ['imports', 0] };
+    const a = await r.load(path.join(dir, 'types.yaml'), site);
+    const b = await new ImportResolver().load(path.join(dir, 'types.yaml'), site);
+    expect(b).toBe(a);
+    writeFileSync(path.join(dir, 'types.yaml'), TYPES + '  my.Other:\n    derived_from: tosca.nodes.Root\n');
+    const c = await r.load(path.join(dir, 'types.yaml'), site);
+    expect(c).not.toBe(a);
+  });
+
+  test('templates with the same imports share one resolved type registry (type chains resolved once)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tosca-imp-'));
+    writeFileSync(path.join(dir, 'types.yaml'), TYPES);
+    const a = await parseTemplate(USES('types.yaml'), { baseDir: dir });
+    const b = await parseTemplate(USES('types.yaml').replace('s: {', 'other: {'), { baseDir: dir });
+    expect(b.registry).toBe(a.registry);
+    expect(b.nodes.get('other')!.type).toBe(a.nodes.get('s')!.type);
+  });
+
+  describe('download cache (HTTP on 127.0.0.1)', () => {
+    let server: Server;
+    let hits = 0;
+    let base = '';
+    beforeAll(async () => {
+      server = createServer((req, res) => {
+        hits++;
+        if (req.url === '/types.yaml') res.end(TYPES);
+        else res.writeHead(404).end();
+      });
+      await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    afterAll(() => new Promise<void>((ok) => server.close(() => ok())));
+
+    test('downloads once into cacheDir, then reads the cached copy', async () => {
+      const cacheDir = mkdtempSync(path.join(tmpdir(), 'tosca-cache-'));
+      const plan = await planTemplate(USES(`${base}/types.yaml`), { cacheDir });
+      expect(plan.computes.map((c) => c.type)).toEqual(['my.Server']);
+      expect(readdirSync(cacheDir)).toHaveLength(1);
+      const before = hits;
+      await planTemplate(USES(`${base}/types.yaml`), { cacheDir });
+      expect(hits).toBe(before);
+    });
+
+    test('a failed download is a located unresolvable-import error', async () => {
+      const cacheDir = mkdtempSync(path.join(tmpdir(), 'tosca-cache-'));
+      await expect(planTemplate(USES(`${base}/missing.yaml`), { cacheDir, fileName: 'm.yaml' })).rejects.toThrow(
+        /^m\.yaml:3:5 imports\.0\.t: unresolvable import .*missing\.yaml: download failed: HTTP 404/,
+      );
+    });
+  });
+});
