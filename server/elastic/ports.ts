@@ -1,0 +1,98 @@
+/**
+ * Glue between the manager's ports and the rest of the server, kept here so the lead can wire
+ * the manager in a few lines (docs/elasticity.md, "Wiring"):
+ *  - policiesFromPlan: the Plan's elastic declarations → policies (with the LRMS and slots guessed
+ *    from the front end's software and the worker flavour);
+ *  - serviceActions: ElasticActions over the IM-shaped InfrastructureService (the user path);
+ *  - remoteExecOver: RemoteExec over any "run a command on the master" function (the SSH layer).
+ */
+import { parseDocument } from 'yaml';
+import type { Plan } from '../../tosca/plan';
+import type { Caller, InfrastructureService } from '../engine/service';
+import type { ElasticActions } from './manager';
+import { type ElasticPolicy, lrmsFromType, policyFromPlan } from './policy';
+import type { RemoteExec } from './probes/types';
+
+/** One policy per elastic declaration of the plan. Throws InvalidInputError naming a bad knob. */
+export function policiesFromPlan(plan: Plan): ElasticPolicy[] {
+  const typeOf = new Map(plan.nodes.map((n) => [n.name, n.type]));
+  const softwareTypes = (compute?: string) =>
+    (plan.computes.find((c) => c.name === compute)?.software ?? []).map((s) => typeOf.get(s) ?? '');
+  return plan.elastic.map((e) => {
+    const types = [...softwareTypes(e.frontEnd), ...softwareTypes(e.target), typeOf.get(e.frontEnd ?? '') ?? ''];
+    const frontEndType = types.find((t) => lrmsFromType(t) !== undefined);
+    const workerCpus = plan.computes.find((c) => c.name === e.target)?.host.numCpus;
+    return policyFromPlan(e, { frontEndType, workerCpus });
+  });
+}
+
+/** The template text with `node`'s count set (and no removal_list): a user's scale request. */
+export function templateWithCount(text: string, node: string, count: number): string {
+  const doc = parseDocument(text);
+  const base = ['topology_template', 'node_templates', node, 'capabilities', 'scalable', 'properties'];
+  doc.setIn([...base, 'count'], count);
+  if (doc.hasIn([...base, 'removal_list'])) doc.deleteIn([...base, 'removal_list']);
+  return doc.toString();
+}
+
+/**
+ * ElasticActions through the same calls as a user's AddResource/RemoveResource (E-UP-4): the
+ * infrastructure's TOSCA afterwards shows the new count, and removals name the VMs (E-DOWN-3).
+ * `callerFor` gives the owner's identity (the stored credentials are used by the engine).
+ * Note: the service's addResources waits for the deploy job; the manager tolerates that (GET/PUT
+ * are not blocked), but an engine method that returns once the VM ids exist is better.
+ */
+export function serviceActions(svc: InfrastructureService, callerFor: (infId: string) => Promise<Caller>): ElasticActions {
+  const views = async (infId: string) => {
+    const caller = await callerFor(infId);
+    const ids = await svc.vmIds(caller, infId);
+    return { caller, ids, vms: await Promise.all(ids.map((id) => svc.vmInfo(caller, infId, id))) };
+  };
+  return {
+    async listVms(infId, node, frontEnd) {
+      const { ids, vms } = await views(infId);
+      const workers = vms
+        .filter((v) => v.nodeName === node && v.state !== 'deleting')
+        .map((v) => ({ vmId: v.id, state: v.state, privateIps: v.privateIps }));
+      // IM's master is VM 0 (E-JOIN-6), plus every VM of the front-end node.
+      const masterVmIds = [...new Set([...(ids.length ? [ids[0]] : []), ...vms.filter((v) => v.nodeName === frontEnd).map((v) => v.id)])];
+      return { workers, masterVmIds };
+    },
+    async addNodes(infId, node, n) {
+      const { caller, vms } = await views(infId);
+      const current = vms.filter((v) => v.nodeName === node && v.state !== 'deleting').length;
+      const text = templateWithCount(await svc.tosca(caller, infId), node, current + n);
+      return svc.addResources(caller, infId, text, true);
+    },
+    async removeVms(infId, vmIds) {
+      await svc.removeVms(await callerFor(infId), infId, vmIds, true);
+    },
+  };
+}
+
+/**
+ * The manager acts as the infrastructure's owner with no credentials of its own: the engine uses
+ * the credentials stored with the infrastructure (as for a resumed job).
+ */
+export function ownerCaller(store: { getInfrastructure(id: string): Promise<{ owner: string } | undefined> }): (infId: string) => Promise<Caller> {
+  return async (infId) => {
+    const inf = await store.getInfrastructure(infId);
+    if (!inf) throw new Error(`infrastructure ${infId} is gone`);
+    return { owner: inf.owner, username: 'elasticity-manager', credentials: [] };
+  };
+}
+
+/** What the SSH layer offers: run a command on the master, combined output, exit code. */
+export type MasterRun = (command: string, opts: { timeoutMs: number; keepBytes: number }) => Promise<{ exitCode: number; output: string }>;
+
+/**
+ * RemoteExec over a combined-output runner: stderr is kept apart (shown only when the command
+ * fails) so a warning on stderr cannot corrupt the JSON a probe parses.
+ */
+export function remoteExecOver(run: MasterRun, opts: { timeoutMs?: number; keepBytes?: number } = {}): RemoteExec {
+  return async (command) => {
+    const wrapped = `e=$(mktemp) || exit 125; ( ${command}\n) 2>"$e"; rc=$?; if [ $rc -ne 0 ]; then cat "$e"; fi; rm -f "$e"; exit $rc`;
+    const r = await run(wrapped, { timeoutMs: opts.timeoutMs ?? 60_000, keepBytes: opts.keepBytes ?? 32 * 1024 * 1024 });
+    return r.exitCode === 0 ? { code: 0, stdout: r.output, stderr: '' } : { code: r.exitCode, stdout: '', stderr: r.output };
+  };
+}
