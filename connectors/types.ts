@@ -57,6 +57,11 @@ export interface VmObservation {
   publicIps: string[];
   /** The cloud's reason for a failure (fault message), shown in contmsg. */
   fault?: string;
+  /**
+   * For a failed VM: false when launching it again cannot help (e.g. no public address to be had),
+   * so the engine leaves it failed at once instead of relaunching it (IM's MAX_VM_FAILS).
+   */
+  retryable?: boolean;
   extra?: Record<string, unknown>;
 }
 

@@ -96,7 +96,7 @@ export class OpenStackConnector implements CloudConnector {
     } catch (e) {
       // No address to be had (quota, empty pool): the node cannot serve as an entry point.
       if (e instanceof OpenStackApiError && e.httpStatus >= 400 && e.httpStatus < 500) {
-        return { ...obs, state: 'failed', fault: `Could not attach a floating IP: ${e.message}` };
+        return { ...obs, state: 'failed', fault: `Could not attach a floating IP: ${e.message}`, retryable: false };
       }
       throw e;
     }

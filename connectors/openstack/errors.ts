@@ -15,7 +15,7 @@ export class OpenStackApiError extends CloudError {
     const quota = isQuota(httpStatus, cloudMessage, faultType);
     super(
       quota ? `OpenStack quota exceeded (${call}): ${cloudMessage}` : `OpenStack ${service} error ${httpStatus} on ${call}: ${cloudMessage}`,
-      quota ? 403 : httpStatus === 401 ? 400 : httpStatus >= 400 && httpStatus < 500 ? 400 : 502,
+      quota ? 403 : httpStatus === 401 ? 401 : httpStatus >= 400 && httpStatus < 500 ? 400 : 502,
       quota ? 'QuotaExceeded' : httpStatus === 404 ? 'NotFound' : httpStatus === 401 ? 'AuthFailed' : faultType,
     );
   }

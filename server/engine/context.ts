@@ -28,6 +28,22 @@ export interface EngineTuning {
   pollMaxMs: number;
   /** A VM still pending after this long is marked failed. */
   deployTimeoutMs: number;
+  /** VMs described at once while polling (one round costs about one API round trip up to this many VMs). */
+  pollConcurrency: number;
+  /** Launch attempts per VM when the cloud reports it failed while booting (IM's MAX_VM_FAILS). */
+  maxVmFails: number;
+  /**
+   * How often the background refresher re-reads VM states of settled infrastructures from the
+   * clouds; 0 turns it off. Off by default under jest (NODE_ENV=test), where tests set it.
+   */
+  refreshIntervalMs: number;
+}
+
+export function defaultTuning(): EngineTuning {
+  return {
+    vmConcurrency: 8, pollMinMs: 50, pollMaxMs: 2000, deployTimeoutMs: 15 * 60_000,
+    pollConcurrency: 64, maxVmFails: 3, refreshIntervalMs: process.env.NODE_ENV === 'test' ? 0 : 60_000,
+  };
 }
 
 const MAX_CACHED_CONNECTORS = 256;

@@ -11,7 +11,7 @@ import type { ImportMap, PlanOptions } from '../../tosca';
 import type { Store } from '../store/types';
 import type { Configurator } from './configurator';
 import { NoopConfigurator } from './configurator';
-import { EngineContext, type EngineTuning } from './context';
+import { defaultTuning, EngineContext, type EngineTuning } from './context';
 import { silentLogger, type Logger } from './logger';
 import { JobRunner } from './runner';
 import { SecretBox } from './secrets';
@@ -23,6 +23,7 @@ import { configureJob } from './jobs/configure';
 import { removeJob } from './jobs/remove';
 import { destroyJob } from './jobs/destroy';
 import { actionJob } from './jobs/action';
+import { VmRefresher } from './refresher';
 
 export interface EngineOptions {
   store: Store;
@@ -50,7 +51,7 @@ export interface Engine {
 export async function createEngine(opts: EngineOptions): Promise<Engine> {
   const logger = opts.logger ?? silentLogger;
   const planOptions: PlanOptions = { importMap: opts.importMap, importMapDir: opts.importMapDir, cacheDir: opts.cacheDir };
-  const tuning: EngineTuning = { vmConcurrency: 8, pollMinMs: 50, pollMaxMs: 2000, deployTimeoutMs: 15 * 60_000, ...opts.tuning };
+  const tuning: EngineTuning = { ...defaultTuning(), ...opts.tuning };
   const ctx = new EngineContext(
     opts.store, new SecretBox(opts.secretKey), opts.configurator ?? new NoopConfigurator(), logger,
     opts.planner ?? defaultPlanner, planOptions, tuning,
@@ -64,9 +65,12 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
   }, { poolSize: opts.poolSize ?? 8, logger });
   ctx.runner = runner;
   await runner.start();
+  const refresher = new VmRefresher(ctx, tuning.refreshIntervalMs);
+  refresher.start();
   return {
     service: new InfrastructureServiceImpl(ctx),
     close: async () => {
+      await refresher.close();
       await runner.close();
       await ctx.configurator.close?.();
     },

@@ -19,7 +19,7 @@ import { generateSshKeyPair } from './keys';
 import { exportInfrastructure, importedVms, parseExport } from './transfer';
 import { Cancelled } from './runner';
 import { KeyedSerial } from './util';
-import type { DeployPayload, DeployResult } from './jobs/deploy';
+import type { DeployPayload, DeployResult, LaunchFailure } from './jobs/deploy';
 import type { DestroyPayload } from './jobs/destroy';
 import type { ActionPayload, VmAction } from './jobs/action';
 
@@ -123,9 +123,7 @@ export class InfrastructureServiceImpl implements InfrastructureService {
     if (result?.allFailedToLaunch) {
       // As IM: a synchronous create that could not launch any VM is an error, and leaves nothing.
       await this.destroy(caller, id, { force: true, async: false, releaseFloatingIps: false });
-      const first = result.failures[0];
-      const detail = result.failures.map((f) => `VM ${f.vmId}: ${f.message}`).join('; ') || 'see the contextualization log';
-      throw new CloudError(`Error launching the VMs: ${detail}`, first?.status ?? 400);
+      throw launchError(result.failures);
     }
     return id;
   }
@@ -350,6 +348,24 @@ function newVm(nodeName: string, cred: CloudCredential): NewVm {
     nodeName, cloudId: cred.id, cloudType: cred.type, handle: null, state: 'pending', configured: null,
     privateIps: [], publicIps: [], contmsg: '', removing: false,
   };
+}
+
+/**
+ * The error of a synchronous create that could not launch any VM: per cloud, each distinct cause
+ * once, with the cloud's status when it is the caller's (401 rejected credentials, 403 quota,
+ * 400 bad data), so the API caller sees which cloud said what.
+ */
+function launchError(failures: LaunchFailure[]): CloudError {
+  if (failures.length === 0) return new CloudError('Error launching the VMs: no VM could be launched (see the contextualization log)', 400);
+  const parts: string[] = [];
+  for (const cloudId of new Set(failures.map((f) => f.cloudId))) {
+    const mine = failures.filter((f) => f.cloudId === cloudId);
+    const messages = [...new Set(mine.map((f) => f.message))];
+    const detail = messages.length === 1 ? messages[0] : mine.map((f) => `VM ${f.vmId}: ${f.message}`).join('; ');
+    parts.push(`cloud "${cloudId}": ${detail}`);
+  }
+  const chosen = failures.find((f) => f.status !== undefined && f.status >= 400 && f.status < 500) ?? failures.find((f) => f.status !== undefined);
+  return new CloudError(`Error launching the VMs in ${parts.join('; in ')}`, chosen?.status ?? 400, chosen?.code);
 }
 
 /** Stored credentials updated with the caller's lines (same id replaces: refreshed tokens). */

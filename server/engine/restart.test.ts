@@ -8,7 +8,7 @@ import { createEngine } from '.';
 import { clusterTemplate, dummyCaller, TEST_SECRET_KEY, tempDir } from './test-fixtures';
 import { registerConnector } from '../../connectors/registry';
 import { DummyConnector } from '../../connectors/dummy';
-import type { LaunchRequest } from '../../connectors/types';
+import type { DestroyOptions, LaunchRequest, VmHandle } from '../../connectors/types';
 
 /** Dummy whose launch call itself takes a while, so a restart can fall between launches. */
 class SlowLaunchDummy extends DummyConnector {
@@ -83,7 +83,8 @@ test('a destroy interrupted mid-way is finished by the next engine', async () =>
   engine = await createEngine({ store, secretKey: TEST_SECRET_KEY });
   await until(() => store.getInfrastructure(id), (inf) => inf === undefined);
   expect(await store.listVms(id)).toEqual([]);
-  expect(await store.listOpenJobs()).toEqual([]);
+  // the job records its end just after the rows are gone
+  expect(await until(() => store.listOpenJobs(), (jobs) => jobs.length === 0)).toEqual([]);
   await engine.close();
   await store.close();
 });
@@ -138,3 +139,66 @@ test('a VM launched just before a crash (handle never recorded) is found again, 
   await engine.close();
   await store.close();
 });
+
+/** Dummy whose VM "0" fails to boot on its first attempt; its first launch can be held. */
+class BootFailDummy extends DummyConnector {
+  static launches: string[] = [];
+  static terminated: string[] = [];
+  static gate: Promise<void> | null = null;
+  override async launch(req: LaunchRequest) {
+    BootFailDummy.launches.push(req.clientToken);
+    if (BootFailDummy.gate && req.vmId === '0') await BootFailDummy.gate;
+    const h = await super.launch(req);
+    return { ...h, extra: { ...h.extra, token: req.clientToken } };
+  }
+  override async describe(vm: VmHandle) {
+    const obs = await super.describe(vm);
+    const token = String(vm.extra?.token);
+    return token.endsWith('-0') ? { ...obs, state: 'failed' as const, fault: 'injected boot failure' } : obs;
+  }
+  override async terminate(vm: VmHandle, opts: DestroyOptions) {
+    BootFailDummy.terminated.push(vm.instanceId);
+    return super.terminate(vm, opts);
+  }
+}
+registerConnector('BootFailDummy', (cred) => new BootFailDummy(cred));
+
+test.each(['before its handle was cleared', 'after its handle was cleared'])(
+  'a crash while relaunching a failed VM (%s) resumes the same attempt: no extra attempt, no duplicate',
+  async (when) => {
+    const file = path.join(tempDir(), 'restart-retry.db');
+    const caller = { ...dummyCaller('alice'), credentials: [{ id: 'bf', type: 'BootFailDummy', fields: {} }] };
+    BootFailDummy.launches = [];
+    BootFailDummy.terminated = [];
+    let release!: () => void;
+    BootFailDummy.gate = new Promise((r) => { release = r; });
+    let store = await openStore(`sqlite:${file}`);
+    let engine = await createEngine({ store, secretKey: TEST_SECRET_KEY });
+    const id = await engine.service.create(caller, clusterTemplate(1), { async: true });
+    // The first launch of VM 0 is in flight when the process goes down.
+    await until(async () => BootFailDummy.launches, (l) => l.includes(`${id}-0`));
+    const closing = engine.close();
+    release();
+    await closing;
+    BootFailDummy.gate = null;
+    // The crash window: the next attempt is recorded with the failed instance to delete, and the
+    // VM row still has (or no longer has) that instance's handle.
+    const failed = (await store.getVm(id, '0'))!.handle!;
+    await store.putKv(id, 'deploy.attempt.0', { attempt: 2, discard: failed });
+    if (when.startsWith('after')) await store.updateVm(id, '0', { state: 'pending', handle: null });
+    await store.close();
+
+    store = await openStore(`sqlite:${file}`);
+    engine = await createEngine({ store, secretKey: TEST_SECRET_KEY });
+    const st = await until(() => engine.service.state(caller, id), (s) => s.state === 'configured');
+    expect(st.vm_states).toEqual({ 0: 'configured', 1: 'configured' });
+    expect(BootFailDummy.launches.filter((t) => t === `${id}-0-retry2`)).toHaveLength(1);
+    expect(BootFailDummy.launches.some((t) => t.endsWith('-retry3'))).toBe(false);
+    expect(BootFailDummy.terminated.filter((i) => i === failed.instanceId)).toHaveLength(1);
+    expect(await store.getKv(id, 'deploy.attempt.0')).toEqual({ attempt: 2 });
+    expect((await store.getVm(id, '0'))!.handle!.instanceId).not.toBe(failed.instanceId);
+    expect(await engine.service.vmContmsg(caller, id, '0')).not.toContain('Attempt 2 of 3 failed');
+    await engine.close();
+    await store.close();
+  },
+);

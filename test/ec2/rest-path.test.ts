@@ -89,8 +89,12 @@ test('an AWS corpus template deploys on the EC2 simulator and is destroyed, Elas
 test('bad EC2 keys: the infrastructure fails and contmsg says the credentials were rejected', async () => {
   const auth = imAuth('bob', 'pw', ec2Line('WRONGSECRET'));
   const text = readFileSync(join(corpusDir(), TEMPLATE), 'utf8');
-  const created = await call(api.url, 'POST', '/infrastructures', { auth, type: 'text/yaml', accept: 'application/json', body: text });
-  // The engine records launch failures in state and contmsg (the create itself answers with the URI).
+  // A synchronous create that launches nothing is refused with the cloud's 401, naming the cloud.
+  const sync = await call(api.url, 'POST', '/infrastructures', { auth, type: 'text/yaml', accept: 'application/json', body: text });
+  expect(sync.status).toBe(401);
+  expect(sync.json().message).toContain('in cloud "ec2": EC2 cloud "ec2" rejected the credentials');
+  // An asynchronous one records launch failures in state and contmsg (the create answers with the URI).
+  const created = await call(api.url, 'POST', '/infrastructures?async=1', { auth, type: 'text/yaml', accept: 'application/json', body: text });
   expect(created.status).toBe(200);
   const uri = created.json().uri as string;
   expect(await waitState(auth, uri, ['failed'])).toBe('failed');
@@ -101,23 +105,27 @@ test('bad EC2 keys: the infrastructure fails and contmsg says the credentials we
   );
   const infId = uri.split('/').pop()!;
   expect(sim.inspect.state().instances.filter((i) => i.tags.im_infrastructure_id === infId)).toEqual([]);
-  // Destroying needs the cloud too: refused with the reason, unless forced.
+  // Destroying needs the cloud too: refused with the cloud's 401, the reason and the ways out, unless forced.
   const refused = await call(api.url, 'DELETE', new URL(uri).pathname, { auth, accept: 'application/json' });
-  expect(refused.status).toBe(502);
+  expect(refused.status).toBe(401);
   expect(refused.json().message).toContain('rejected the credentials');
+  expect(refused.json().message).toContain('force=yes');
   expect((await call(api.url, 'DELETE', `${new URL(uri).pathname}?force=yes`, { auth })).status).toBe(200);
 }, 60_000);
 
 test('a VM that dies while booting fails the infrastructure, with the cloud\'s reason in contmsg', async () => {
   const auth = imAuth('carol', 'pw', ec2Line());
   const text = readFileSync(join(corpusDir(), TEMPLATE), 'utf8');
-  sim.faults.add({ kind: 'boot-failure', action: 'RunInstances' });
+  // Every launch dies: each VM is tried 3 times (IM's MAX_VM_FAILS), then left failed.
+  sim.faults.add({ kind: 'boot-failure', action: 'RunInstances', times: Infinity });
   const created = await call(api.url, 'POST', '/infrastructures', { auth, type: 'text/yaml', accept: 'application/json', body: text });
   expect(created.status).toBe(200);
   const uri = created.json().uri as string;
   expect(await waitState(auth, uri, ['failed'])).toBe('failed');
   const contmsg = await call(api.url, 'GET', `${new URL(uri).pathname}/contmsg`, { auth, accept: 'application/json' });
   expect(contmsg.json().contmsg).toContain('Server.InternalError: Internal error on launch');
+  expect(contmsg.json().contmsg).toContain('after 3 attempts');
+  sim.faults.clear();
   const infId = uri.split('/').pop()!;
   expect((await call(api.url, 'DELETE', new URL(uri).pathname, { auth })).status).toBe(200);
   expect(sim.inspect.state().instances.filter((i) => i.tags.im_infrastructure_id === infId && i.state !== 'terminated')).toEqual([]);

@@ -110,7 +110,12 @@ test('DELETE ?release_floating_ips=yes releases the floating IP this infrastruct
 test('a rejected OpenStack password: failed state with the reason in contmsg, nothing created', async () => {
   const auth = imAuth('bob', 'pw', osLine('wrong'));
   const text = readFileSync(join(corpusDir(), TEMPLATE), 'utf8');
-  const created = await call(api.url, 'POST', '/infrastructures', { auth, type: 'text/yaml', accept: 'application/json', body: text });
+  // A synchronous create that launches nothing is refused with the cloud's 401, naming the cloud.
+  const refused = await call(api.url, 'POST', '/infrastructures', { auth, type: 'text/yaml', accept: 'application/json', body: text });
+  expect(refused.status).toBe(401);
+  expect(refused.json().message).toContain('in cloud "ost": OpenStack credential "ost" was rejected by Keystone');
+  // An asynchronous one records the failure in state and contmsg.
+  const created = await call(api.url, 'POST', '/infrastructures?async=1', { auth, type: 'text/yaml', accept: 'application/json', body: text });
   expect(created.status).toBe(200);
   const path = new URL(created.json().uri as string).pathname;
   expect(await waitState(auth, path, ['failed'])).toBe('failed');

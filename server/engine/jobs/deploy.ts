@@ -3,14 +3,14 @@
  * row without a cloud handle (with its recorded clientToken, so a resumed job never launches a
  * second copy), wait until they leave `pending`, then hand over to the configure job.
  */
-import type { CloudCredential } from '../../../connectors/types';
-import type { InfrastructureRecord, VmRecord } from '../../store/types';
-import { computeOf, type EngineContext } from '../context';
+import type { EngineContext } from '../context';
 import type { JobHandler } from '../runner';
-import { errorMessage, mapLimit, throwIfAborted } from '../util';
-import { ImError } from '../../errors';
+import { errorMessage, throwIfAborted } from '../util';
 import { waitForVms } from './observe';
 import { removeVmsStep, type RemovedVm } from './remove';
+import { launchVms, relaunchAfterBootFailure, type LaunchFailure } from './launch';
+
+export type { LaunchFailure } from './launch';
 
 export interface DeployPayload {
   /** VMs this job deploys; every VM without a handle when undefined. */
@@ -58,7 +58,10 @@ function deploy(ctx: EngineContext): JobHandler {
     const toLaunch = targets.filter((v) => !v.handle && v.state !== 'failed');
     const failures = toLaunch.length ? await launchVms(ctx, inf, creds, toLaunch, signal) : [];
     throwIfAborted(signal);
-    await waitForVms(ctx, creds, infId, targets.map((v) => v.id), (s) => s !== 'pending' && s !== 'unknown', signal);
+    // A VM the cloud reports failed while booting is deleted and launched again (IM's MAX_VM_FAILS).
+    await waitForVms(ctx, creds, infId, targets.map((v) => v.id), (s) => s !== 'pending' && s !== 'unknown', signal, {
+      retry: (vm, obs) => relaunchAfterBootFailure(ctx, inf, creds, vm, obs, signal),
+    });
     const after = await ctx.store.getInfrastructure(infId);
     if (!after || after.phase === 'deleting') return {};
     const now = await Promise.all(targets.map((v) => ctx.store.getVm(infId, v.id)));
@@ -73,59 +76,9 @@ function deploy(ctx: EngineContext): JobHandler {
   };
 }
 
-export interface LaunchFailure {
-  vmId: string;
-  message: string;
-  /** HTTP status of the connector's error, when it said (e.g. 401 for bad credentials). */
-  status?: number;
-}
-
 export interface DeployResult {
   vmIds: string[];
+  /** Launches the cloud refused (not boot failures, which are retried and reported in contmsg). */
   failures: LaunchFailure[];
   allFailedToLaunch: boolean;
-}
-
-/** Launches the VMs; returns those the cloud refused (they are marked failed). */
-async function launchVms(ctx: EngineContext, inf: InfrastructureRecord, creds: CloudCredential[], vms: VmRecord[], signal: AbortSignal): Promise<LaunchFailure[]> {
-  const failed = new Set<string>();
-  const failures: LaunchFailure[] = [];
-  const fail = async (vm: VmRecord, why: string, err?: unknown) => {
-    failed.add(vm.id);
-    failures.push({ vmId: vm.id, message: why, status: err instanceof ImError ? err.status : undefined });
-    await ctx.store.updateVm(inf.id, vm.id, { state: 'failed' });
-    await ctx.log(inf.id, `Error launching the VM: ${why}`, vm.id);
-    await ctx.log(inf.id, `Error launching VM ${vm.id} (${vm.nodeName}) in cloud "${vm.cloudId}": ${why}`);
-  };
-  // Per-infrastructure cloud resources (keypair, security groups) first, once per cloud.
-  for (const cloudId of new Set(vms.map((v) => v.cloudId))) {
-    const mine = vms.filter((v) => v.cloudId === cloudId);
-    try {
-      await ctx.connector(creds, cloudId).prepare({
-        infrastructureId: inf.id,
-        computes: inf.plan.computes.filter((c) => mine.some((v) => v.nodeName === c.name)),
-        publicKey: inf.sshPublicKey,
-      });
-    } catch (e) {
-      if (signal.aborted) throw e;
-      for (const vm of mine) await fail(vm, errorMessage(e), e);
-    }
-  }
-  await mapLimit(vms.filter((v) => !failed.has(v.id)), ctx.tuning.vmConcurrency, async (vm) => {
-    throwIfAborted(signal);
-    const compute = computeOf(inf.plan, vm.nodeName);
-    if (!compute) return fail(vm, `node "${vm.nodeName}" is not a compute of the plan`);
-    try {
-      const handle = await ctx.connector(creds, vm.cloudId).launch({
-        infrastructureId: inf.id, vmId: vm.id, nodeName: vm.nodeName, compute,
-        publicKey: inf.sshPublicKey, adminUser: ctx.adminUser(compute), clientToken: vm.clientToken,
-      });
-      await ctx.store.updateVm(inf.id, vm.id, { handle, state: 'pending' });
-      await ctx.log(inf.id, `VM launched in cloud "${vm.cloudId}" with id ${handle.instanceId}.`, vm.id);
-    } catch (e) {
-      if (signal.aborted) throw e;
-      await fail(vm, errorMessage(e), e);
-    }
-  });
-  return failures;
 }

@@ -4,6 +4,7 @@ import { CloudError } from '../../errors';
 import { liveVms, type EngineContext } from '../context';
 import type { JobHandler } from '../runner';
 import { errorMessage, mapLimit } from '../util';
+import { forgetAttempts } from './launch';
 
 export interface RemovePayload {
   vmIds: string[];
@@ -35,6 +36,7 @@ export async function removeVmsStep(ctx: EngineContext, creds: CloudCredential[]
     }
   });
   await ctx.store.deleteVms(infId, removed.map((r) => r.vmId));
+  await forgetAttempts(ctx, infId, removed.map((r) => r.vmId));
   return { removed, errors };
 }
 
