@@ -1,0 +1,13 @@
+import { ImError } from '../errors';
+
+/**
+ * A protocol-level answer (415, 413, missing Authorization...) that IM gives without the
+ * operation's "Error Creating Inf.: " prefix.
+ */
+export class ApiError extends ImError {
+  constructor(status: number, message: string) {
+    super(message, status);
+  }
+}
+
+export const RADL_NOT_SUPPORTED = 'RADL is not supported yet, send TOSCA (text/yaml)';

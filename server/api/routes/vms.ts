@@ -1,0 +1,66 @@
+/** /infrastructures/{infId}/vms/{vmId}[...]: IM's virtual machine routes. */
+import { Router } from 'express';
+import type { InfrastructureService, VmView } from '../../engine/service';
+import { vmRadlJson, vmRadlText } from '../../engine/radl';
+import { InvalidInputError } from '../../errors';
+import { ApiError, RADL_NOT_SUPPORTED } from '../api-error';
+import { bodyText } from '../body';
+import type { EndpointFactory } from '../endpoint';
+import { flag } from '../flags';
+import { mediaTypes, sendEmpty, sendOutput } from '../media';
+
+const ACTIONS = ['start', 'stop', 'reboot'] as const;
+const VM = '/infrastructures/:infId/vms/:vmId';
+
+export function vmRoutes(service: InfrastructureService, endpoint: EndpointFactory): Router {
+  const r = Router();
+
+  r.get(VM, endpoint('Error Getting VM. info', async ({ req, res, caller, params }) => {
+    const vm = await service.vmInfo(caller, params.infId, params.vmId);
+    sendOutput(req, res, vmRadlJson(vm), { defaultType: 'text/plain', field: 'radl', text: vmRadlText(vm) });
+  }));
+
+  r.put(VM, endpoint('Error modifying resources', async ({ req, caller, params }) => {
+    await service.vmInfo(caller, params.infId, params.vmId);
+    const body = bodyText(req);
+    if (body.trim() !== '' && !mediaTypes(req.get('content-type')).includes('text/yaml')) {
+      throw new ApiError(415, RADL_NOT_SUPPORTED);
+    }
+    throw new InvalidInputError('altering a VM is not supported yet; change the template and POST it to the infrastructure');
+  }));
+
+  // IM takes a comma-separated list of VM ids here.
+  r.delete(VM, endpoint('Error Removing resources', async ({ req, res, caller, params }) => {
+    const ids = params.vmId.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    if (ids.length === 0) throw new InvalidInputError('no VM id given');
+    await service.removeVms(caller, params.infId, ids, flag(req, 'context', true));
+    sendEmpty(res);
+  }));
+
+  const prop = 'Error Getting VM. property';
+  r.get(`${VM}/contmsg`, endpoint(prop, async ({ req, res, caller, params }) => {
+    const text = await service.vmContmsg(caller, params.infId, params.vmId);
+    sendOutput(req, res, text, { defaultType: 'text/plain', field: 'contmsg' });
+  }));
+  r.get(`${VM}/:property`, endpoint(prop, async ({ req, res, caller, params }) => {
+    const vm = await service.vmInfo(caller, params.infId, params.vmId);
+    const value = vmProperty(vm, params.property);
+    if (value === undefined) throw new ApiError(404, `Incorrect property ${params.property} for VM ID ${params.vmId}`);
+    sendOutput(req, res, value, { defaultType: 'text/plain', field: params.property });
+  }));
+
+  for (const action of ACTIONS) {
+    r.put(`${VM}/${action}`, endpoint(`Error in ${action} op in VM`, async ({ res, caller, params }) => {
+      await service.vmAction(caller, params.infId, params.vmId, action);
+      sendEmpty(res);
+    }));
+  }
+  return r;
+}
+
+/** A feature of the VM's RADL system block (state, net_interface.0.ip, instance_id, ...). */
+function vmProperty(vm: VmView, name: string): unknown {
+  const system = vmRadlJson(vm).find((c) => (c as { class?: string }).class === 'system') as Record<string, unknown> | undefined;
+  if (!system || name === 'class') return undefined;
+  return system[name];
+}

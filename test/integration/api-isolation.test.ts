@@ -1,0 +1,101 @@
+/**
+ * Owners and bad input against the real `tosca-im serve` process: another user's infrastructure
+ * answers exactly like an unknown one; bad requests get the right 4xx; the process keeps serving.
+ */
+import * as fs from 'node:fs';
+import { clusterTemplate, tempDir } from '../../server/engine/test-fixtures';
+import { call, imAuth } from '../api/http';
+import { spawnServer, type ServerProcess } from './api-harness';
+
+const ALICE = imAuth('alice', 'alice-pw', 'id = dummy; type = Dummy');
+const BOB = imAuth('bob', 'bob-pw', 'id = dummy; type = Dummy');
+const NOT_FOUND = /^Error [^:]+: Invalid infrastructure ID or access not granted\.$/;
+
+describe('isolation and bad input (tosca-im serve)', () => {
+  let srv: ServerProcess;
+  let url: string;
+  let aliceInf: string;
+  const dataDir = tempDir('tosca-im-iso-');
+
+  beforeAll(async () => {
+    srv = await spawnServer(dataDir);
+    url = srv.url;
+    const r = await call(url, 'POST', '/infrastructures', { auth: ALICE, type: 'text/yaml', body: clusterTemplate(1) });
+    expect(r.status).toBe(200);
+    aliceInf = r.headers.get('InfID')!;
+  });
+  afterAll(async () => {
+    const code = await srv.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    expect(code).toBe(0);
+  });
+
+  it('does not let B list, read, change or delete A\'s infrastructure', async () => {
+    expect((await call(url, 'GET', '/infrastructures', { auth: BOB })).text).toBe('');
+    const unknown = await call(url, 'GET', '/infrastructures/00000000-0000-4000-8000-000000000000', { auth: BOB });
+    const probes: Array<[string, string, string?]> = [
+      ['GET', ''], ['GET', '/state'], ['GET', '/contmsg'], ['GET', '/outputs'], ['GET', '/tosca'], ['GET', '/radl'],
+      ['GET', '/data'], ['GET', '/vms/0'], ['GET', '/vms/0/state'], ['PUT', '/stop'], ['PUT', '/reconfigure'],
+      ['PUT', '/vms/0/stop'], ['DELETE', '/vms/0'], ['POST', '', clusterTemplate(3)], ['DELETE', ''],
+    ];
+    for (const [method, suffix, body] of probes) {
+      const r = await call(url, method, `/infrastructures/${aliceInf}${suffix}`, { auth: BOB, type: body ? 'text/yaml' : undefined, body });
+      expect([method, suffix, r.status]).toEqual([method, suffix, 404]);
+      expect(r.text).toMatch(NOT_FOUND);
+    }
+    expect(unknown.status).toBe(404);
+    expect(unknown.text).toBe('Error Getting Inf. info: Invalid infrastructure ID or access not granted.');
+    // Alice still has it, untouched.
+    const state = await call(url, 'GET', `/infrastructures/${aliceInf}/state`, { auth: ALICE });
+    expect(state.status).toBe(200);
+    expect(Object.keys(state.json().state.vm_states)).toHaveLength(2);
+    // Same user name, other password: another owner.
+    expect((await call(url, 'GET', `/infrastructures/${aliceInf}`, { auth: imAuth('alice', 'guess') })).status).toBe(404);
+  });
+
+  it.each<[string, Parameters<typeof call>[3], number, RegExp]>([
+    ['no Authorization', {}, 401, /^No authentication data provided$/],
+    ['no InfrastructureManager line', { auth: 'id = dummy; type = Dummy' }, 401, /No credentials provided for the InfrastructureManager/],
+    ['a malformed line', { auth: `${ALICE}\\nid = x; type = OpenStack; garbage` }, 400, /Malformed Authorization header: line 3/],
+    ['an unclosed quote', { auth: "type = InfrastructureManager; username = a; password = 'x" }, 400, /line 1: a quoted value is not closed/],
+  ])('answers a request with %s', async (_what, opts, status, message) => {
+    const r = await call(url, 'GET', '/infrastructures', opts);
+    expect(r.status).toBe(status);
+    expect(r.text).toMatch(message);
+  });
+
+  it.each<[string, Parameters<typeof call>[3], number, RegExp]>([
+    ['invalid YAML', { type: 'text/yaml', body: 'tosca_definitions_version: [' }, 400, /^Error Creating Inf\.: /],
+    ['YAML that is not TOSCA', { type: 'text/yaml', body: 'hello: world\n' }, 400, /^Error Creating Inf\.: /],
+    ['RADL', { type: 'text/plain', body: 'system front ( cpu.count >= 1 )\ndeploy front 1' }, 415, /^RADL is not supported yet, send TOSCA \(text\/yaml\)$/],
+    ['JSON RADL', { type: 'application/json', body: '[]' }, 415, /^RADL is not supported yet/],
+    ['an unknown media type', { type: 'image/png', body: 'x' }, 415, /^Unsupported Media Type image\/png$/],
+    ['an empty body', { type: 'text/yaml' }, 400, /^Empty body/],
+    ['a bad flag', { type: 'text/yaml', body: clusterTemplate(1), path: '?async=perhaps' } as never, 400, /async/],
+  ])('answers a create with %s', async (_what, opts, status, message) => {
+    const o = opts as { path?: string };
+    const r = await call(url, 'POST', `/infrastructures${o.path ?? ''}`, { auth: ALICE, ...opts });
+    expect(r.status).toBe(status);
+    expect(r.text).toMatch(message);
+  });
+
+  it('answers a huge body 413', async () => {
+    const huge = `${clusterTemplate(1)}# ${'x'.repeat(2 * 1024 * 1024)}\n`;
+    const r = await call(url, 'POST', '/infrastructures', { auth: ALICE, type: 'text/yaml', body: huge, accept: 'application/json' });
+    expect(r.status).toBe(413);
+    expect(r.json()).toEqual({ message: 'Request body too large: the limit is 1mb', code: 413 });
+  });
+
+  it('answers unknown ids and VMs 404', async () => {
+    expect((await call(url, 'GET', '/infrastructures/not-a-uuid/state', { auth: ALICE })).status).toBe(404);
+    const vm = await call(url, 'GET', `/infrastructures/${aliceInf}/vms/77`, { auth: ALICE });
+    expect(vm.status).toBe(404);
+  });
+
+  it('is still serving, and every bad request left the process alive', async () => {
+    expect(srv.child.exitCode).toBeNull();
+    const r = await call(url, 'GET', `/infrastructures/${aliceInf}/state`, { auth: ALICE, accept: 'application/json' });
+    expect(r.json().state.state).toBe('configured');
+    expect(srv.stderr()).not.toContain('alice-pw');
+  });
+});
