@@ -7,7 +7,7 @@ import { dirname, resolve } from 'path';
 import { parseArgs } from 'node:util';
 import { planTemplate, type PlanOptions } from '../tosca';
 import { ToscaError } from '../tosca/errors';
-import { loadImportMap } from './import-map';
+import { loadImportMap } from '../tosca';
 import { formatPlan } from './plan-format';
 
 const USAGE = 'usage: tosca-im plan TEMPLATE.yaml [--input key=value ...] [--import-map FILE] [--cache-dir DIR] [--json]\n';

@@ -21,7 +21,7 @@ import { loadOrCreateKeyFile, parseServerKey, ServerKeyError } from '../server/a
 import { createEngine, type Engine } from '../server/engine';
 import { SshConfigurator } from '../server/engine/ssh-configurator';
 import { openStore, StoreUrlError, type Store } from '../server/store';
-import type { ImportMap } from '../tosca';
+import { loadImportMap, type ImportMap, type LoadedImportMap } from '../tosca';
 
 export interface ServeConfig {
   host: string;
@@ -89,11 +89,11 @@ function serverKey(cfg: ServeConfig, env: NodeJS.ProcessEnv, logger: pino.Logger
   return key;
 }
 
-function readImportMap(file: string): { importMap: ImportMap; importMapDir: string } {
+function readImportMap(file: string): LoadedImportMap {
   try {
-    return { importMap: JSON.parse(fs.readFileSync(file, 'utf8')) as ImportMap, importMapDir: path.dirname(path.resolve(file)) };
+    return loadImportMap(file);
   } catch (err) {
-    throw new UsageError(`cannot read the import map ${file}: ${(err as Error).message}`);
+    throw new UsageError((err as Error).message);
   }
 }
 

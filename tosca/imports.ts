@@ -5,7 +5,7 @@
  * hash, so the big INDIGO types file is parsed once per process.
  */
 import { createHash } from 'crypto';
-import { promises as fs, statSync } from 'fs';
+import { promises as fs, readFileSync, statSync } from 'fs';
 import * as path from 'path';
 import { ToscaError } from './errors';
 import { parseYaml, SourceFile, YamlPath } from './yaml/source';
@@ -156,10 +156,34 @@ function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** Read an import map file (the format of tosca-corpus/import-map.json); non-URL keys like "comment" are ignored. */
-export async function readImportMap(file: string): Promise<{ importMap: ImportMapEntries; importMapDir: string }> {
-  const raw = JSON.parse(await fs.readFile(file, 'utf8')) as Record<string, unknown>;
+/** An import map file read into PlanOptions' shape: its paths are relative to its own directory. */
+export interface LoadedImportMap {
+  importMap: ImportMapEntries;
+  importMapDir: string;
+}
+
+/**
+ * Read an import map file (the format of tosca-corpus/import-map.json). Keys that are not URL
+ * prefixes (the corpus documents itself with a "comment" entry) are prose and skipped.
+ */
+export function loadImportMap(file: string): LoadedImportMap {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`cannot read the import map ${file}: ${(err as Error).message}`);
+  }
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`${file}: an import map is a JSON object of URL prefix → path`);
   const importMap: ImportMapEntries = {};
-  for (const [k, v] of Object.entries(raw)) if (typeof v === 'string' && isUrl(k)) importMap[k] = v;
+  for (const [prefix, target] of Object.entries(raw)) {
+    if (!isUrl(prefix)) continue;
+    if (typeof target !== 'string') throw new Error(`${file}: the path for ${prefix} must be a string`);
+    importMap[prefix] = target;
+  }
   return { importMap, importMapDir: path.dirname(path.resolve(file)) };
+}
+
+/** loadImportMap for callers that prefer a promise. */
+export async function readImportMap(file: string): Promise<LoadedImportMap> {
+  return loadImportMap(file);
 }

@@ -14,7 +14,7 @@ export type { ToscaErrorCode } from './errors';
 export { diffPlans } from './diff';
 export type { PlanDiff } from './diff';
 export { evaluateValue } from './evaluate';
-export { readImportMap, ImportResolver } from './imports';
+export { loadImportMap, readImportMap, ImportResolver, type LoadedImportMap } from './imports';
 export type { ServiceTemplate, NodeTemplate } from './template/model';
 
 export interface ImportMap {

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
-import { loadImportMap } from '../../cli/import-map';
+import { loadImportMap } from '../../tosca';
 import { createApp } from '../../server/app';
 import { createEngine, Engine } from '../../server/engine';
 import { TEST_SECRET_KEY } from '../../server/engine/test-fixtures';

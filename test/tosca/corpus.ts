@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'fs';
 import { basename, dirname, join, relative, resolve } from 'path';
 import { parse } from 'yaml';
-import { loadImportMap } from '../../cli/import-map';
+import { loadImportMap } from '../../tosca';
 import type { PlanOptions } from '../../tosca';
 
 export interface CorpusTemplate {

@@ -16,10 +16,12 @@ import { Faults, FaultSpec } from './faults';
 import { Ec2Model, Image, InstanceType, Limits, newId, STATE_CODES } from './model';
 import { Params } from './params';
 import { verifySigV4 } from './sigv4';
+import { startEc2HostMode, type HostMode, type HostModeOptions } from './host-mode';
 import { errorDocument, successDocument } from './xml';
 
 export type { FaultSpec } from './faults';
 export type { Image, InstanceType, Limits } from './model';
+export { HostMode, HostModeError, type HostModeOptions, type SimHost } from './host-mode';
 
 export interface SimOptions {
   host?: string;
@@ -43,6 +45,8 @@ export interface SimOptions {
   latencyMs?: number;
   /** Key pairs the account already has (default: `probe-key`, which the boto3 probe launches with). */
   keyPairs?: { name: string; publicKey: string }[];
+  /** Host mode (root only): every instance becomes an SSH host of a sealed lab (see host-mode.ts). */
+  hostMode?: HostModeOptions | true;
 }
 
 export const DEFAULT_IMAGES: Image[] = [
@@ -70,6 +74,8 @@ export interface RequestCounts {
 export interface Ec2Sim {
   url: string;
   close(): Promise<void>;
+  /** Present when started with `hostMode`: the instances as lab hosts. */
+  hostMode?: HostMode;
   faults: Faults;
   inspect: {
     model: Ec2Model;
@@ -123,6 +129,7 @@ export async function startEc2Sim(opts: SimOptions = {}): Promise<Ec2Sim> {
     const id = newId('key');
     model.keyPairs.set(id, { id, name: k.name, publicKey: k.publicKey, fingerprint: '00:'.repeat(15) + '00', type: 'ed25519', created: new Date().toISOString() });
   }
+  const hostMode = opts.hostMode ? await startEc2HostMode(model, opts.hostMode === true ? {} : opts.hostMode) : undefined;
   const actions: ActionTable = { ...catalogActions, ...instanceActions, ...networkActions };
   if (opts.describeInstanceTypes === false) delete actions.DescribeInstanceTypes;
   const faults = new Faults();
@@ -192,9 +199,12 @@ export async function startEc2Sim(opts: SimOptions = {}): Promise<Ec2Sim> {
     }
   });
 
-  const server: Server = await new Promise((resolve, reject) => {
+  const server: Server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve(s));
     s.once('error', reject);
+  }).catch(async (err: unknown) => {
+    await hostMode?.close();
+    throw err;
   });
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
@@ -202,11 +212,14 @@ export async function startEc2Sim(opts: SimOptions = {}): Promise<Ec2Sim> {
   return {
     url,
     faults,
-    close: () =>
-      new Promise<void>((resolve) => {
+    hostMode,
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      });
+      await hostMode?.close();
+    },
     inspect: {
       model,
       state: () => snapshot(model, counts),

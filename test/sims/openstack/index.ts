@@ -16,8 +16,10 @@ import { novaRouter, novaVersionDoc } from './nova';
 import { neutronRouter } from './neutron';
 import { cinderRouter, glanceRouter, glanceVersions } from './glance';
 import { SimState, type Quotas, type Token } from './model';
+import { startOpenStackHostMode, type HostMode, type HostModeOptions } from './host-mode';
 
 export { SimState } from './model';
+export { HostMode, HostModeError, type HostModeOptions, type SimHost } from './host-mode';
 export type { SimFaults, BootFailure, InjectedError } from './faults';
 
 export interface SimOptions {
@@ -28,6 +30,8 @@ export interface SimOptions {
   /** Quotas of the demo project. */
   quotas?: Partial<Quotas>;
   faults?: Partial<SimFaults>;
+  /** Host mode (root only): every server becomes an SSH host of a sealed lab (see host-mode.ts). */
+  hostMode?: HostModeOptions | true;
 }
 
 export interface RequestLogEntry {
@@ -63,6 +67,8 @@ export interface OpenStackSim {
   resetRequests(): void;
   /** Invalidate every token (clients must re-authenticate on their next 401). */
   revokeTokens(): void;
+  /** Present when started with `hostMode`: the servers as lab hosts. */
+  hostMode?: HostMode;
   close(): Promise<void>;
 }
 
@@ -70,6 +76,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function startOpenStackSim(opts: SimOptions = {}): Promise<OpenStackSim> {
   const state = new SimState();
+  // before anything listens or allocates: host mode moves the floating IP range into the lab
+  const hostMode = opts.hostMode ? await startOpenStackHostMode(state, opts.hostMode === true ? {} : opts.hostMode) : undefined;
   if (opts.tokenTtlMs) state.tokenTtlMs = opts.tokenTtlMs;
   if (opts.quotas) Object.assign(state.quotaOf(state.projects[0].id), opts.quotas);
   Object.assign(state.faults, opts.faults ?? {});
@@ -127,9 +135,12 @@ export async function startOpenStackSim(opts: SimOptions = {}): Promise<OpenStac
     sendError(res, service, e.status && e.status < 500 ? e.status : 500, `Simulator error: ${e.message ?? String(err)}`);
   });
 
-  const server: HttpServer = await new Promise((resolve, reject) => {
+  const server: HttpServer = await new Promise<HttpServer>((resolve, reject) => {
     const s = app.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve(s));
     s.on('error', reject);
+  }).catch(async (err: unknown) => {
+    await hostMode?.close();
+    throw err;
   });
   server.keepAliveTimeout = 30_000;
   const addr = server.address() as AddressInfo;
@@ -146,11 +157,14 @@ export async function startOpenStackSim(opts: SimOptions = {}): Promise<OpenStac
     requestCount: (filter) => (filter ? requests.filter(filter).length : requests.length),
     resetRequests: () => void requests.splice(0, requests.length),
     revokeTokens: () => state.tokens.clear(),
-    close: () =>
-      new Promise<void>((resolve) => {
+    hostMode,
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      });
+      await hostMode?.close();
+    },
   };
 }
 
