@@ -2,8 +2,9 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { sharedPath } from '../shared-dir';
 
-export const PROBE = require('node:path').resolve(__dirname, '../../../shared/tools/cloud-probe/ec2_flow.py');
+export const PROBE = sharedPath('tools', 'cloud-probe', 'ec2_flow.py');
 const PYTHON = '/usr/bin/python3';
 
 /** Whether python3-boto3 is importable; the judge is required when TOSCA_IM_REQUIRE_ALL=1. */

@@ -4,11 +4,11 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { startOpenStackSim, type OpenStackSim } from '../sims/openstack';
+import { sharedPath } from '../shared-dir';
 
 const PY = '/usr/bin/python3';
-const PROBE = resolve(__dirname, '../../../shared/tools/cloud-probe/openstack_flow.py');
+const PROBE = sharedPath('tools', 'cloud-probe', 'openstack_flow.py');
 
 function sdkInstalled(): boolean {
   if (!existsSync(PY) || !existsSync(PROBE)) return false;
@@ -26,7 +26,7 @@ const maybe = present || required ? describe : describe.skip;
 maybe('OpenStack simulator vs. openstacksdk (cloud-probe)', () => {
   let sim: OpenStackSim;
   beforeAll(async () => {
-    if (!present) throw new Error('python3-openstacksdk (or /work/shared/tools/cloud-probe) is missing and TOSCA_IM_REQUIRE_ALL=1');
+    if (!present) throw new Error('python3-openstacksdk (or shared/tools/cloud-probe) is missing and TOSCA_IM_REQUIRE_ALL=1');
     sim = await startOpenStackSim();
   });
   afterAll(async () => sim?.close());

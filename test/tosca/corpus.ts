@@ -4,10 +4,11 @@
  * so a new file is a new test. Type-definition files and Ansible playbooks are left out.
  */
 import { existsSync, readdirSync, readFileSync } from 'fs';
-import { basename, dirname, join, relative, resolve } from 'path';
+import { basename, dirname, join, relative } from 'path';
 import { parse } from 'yaml';
 import { loadImportMap } from '../../tosca';
 import type { PlanOptions } from '../../tosca';
+import { sharedPath } from '../shared-dir';
 
 export interface CorpusTemplate {
   /** Path relative to the corpus folder, as INDEX.md writes it. */
@@ -35,7 +36,7 @@ export function repoRoot(from = __dirname): string {
 }
 
 export function corpusDir(): string {
-  return process.env.TOSCA_CORPUS_DIR ?? resolve(repoRoot(), '..', 'shared', 'tosca-corpus');
+  return process.env.TOSCA_CORPUS_DIR ?? sharedPath('tosca-corpus');
 }
 
 interface IndexRow { invalid: boolean; oracleAccepts: boolean }

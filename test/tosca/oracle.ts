@@ -7,6 +7,7 @@ import { spawn, spawnSync } from 'child_process';
 import { existsSync } from 'fs';
 import { join, resolve } from 'path';
 import { corpusDir, repoRoot } from './corpus';
+import { sharedPath } from '../shared-dir';
 
 export const PYTHON = process.env.TOSCA_ORACLE_PYTHON ?? '/usr/bin/python3';
 
@@ -19,7 +20,7 @@ export type OracleResult =
 export interface OracleRecord { template: string; result: OracleResult; ms: number }
 
 export function oracleTool(): string {
-  return process.env.TOSCA_ORACLE ?? resolve(repoRoot(), '..', 'shared', 'tools', 'tosca-oracle.py');
+  return process.env.TOSCA_ORACLE ?? sharedPath('tools', 'tosca-oracle.py');
 }
 
 function batchDriver(): string {

@@ -8,8 +8,9 @@ import { readFileSync } from 'fs';
 import * as path from 'path';
 import { stringify } from 'yaml';
 import { planTemplate, PlanOptions, readImportMap, ToscaError } from '../../tosca';
+import { sharedPath } from '../shared-dir';
 
-const CORPUS = path.resolve(__dirname, '../../../shared/tosca-corpus');
+const CORPUS = sharedPath('tosca-corpus');
 const BASE = readFileSync(path.join(CORPUS, 'grycap__tosca/templates/simple-node-disk.yml'), 'utf8');
 
 async function onlyToscaErrors(text: string, inputs?: Record<string, unknown>, opts: PlanOptions = {}): Promise<boolean> {
