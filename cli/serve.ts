@@ -17,9 +17,14 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { createApp, DEFAULT_BODY_LIMIT } from '../server/app';
 import { packageVersion } from '../server/api/package-files';
+import { answerClientErrors } from '../server/api/client-error';
+import { parseByteSize } from '../server/api/body';
 import { loadOrCreateKeyFile, parseServerKey, ServerKeyError } from '../server/auth';
 import { createEngine, type Engine } from '../server/engine';
 import { SshConfigurator } from '../server/engine/ssh-configurator';
+import { ElasticRuntime } from '../server/elastic/runtime';
+import { storeMetrics } from '../server/metrics';
+import { Registry } from 'prom-client';
 import { openStore, StoreUrlError, type Store } from '../server/store';
 import { loadImportMap, type ImportMap, type LoadedImportMap } from '../tosca';
 
@@ -66,6 +71,12 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServeConfig 
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid port "${get('port')}"`);
   const logLevel = get('log-level') ?? 'info';
   if (!LEVELS.includes(logLevel)) throw new UsageError(`invalid log level "${logLevel}" (one of ${LEVELS.join(', ')})`);
+  const bodyLimit = get('body-limit') ?? DEFAULT_BODY_LIMIT;
+  try {
+    parseByteSize(bodyLimit);
+  } catch {
+    throw new UsageError(`invalid body limit "${bodyLimit}" (e.g. 1mb, 512kb, 100000)`);
+  }
   const poolText = get('pool-size');
   const poolSize = poolText === undefined ? undefined : Number(poolText);
   if (poolSize !== undefined && (!Number.isInteger(poolSize) || poolSize < 1)) throw new UsageError(`invalid pool size "${poolText}"`);
@@ -76,7 +87,7 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServeConfig 
     logLevel,
     dataDir,
     importMap: get('import-map'),
-    bodyLimit: get('body-limit') ?? DEFAULT_BODY_LIMIT,
+    bodyLimit,
     poolSize,
   };
 }
@@ -121,17 +132,26 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
   let store: Store | undefined;
   let engine: Engine | undefined;
+  let elastic: ElasticRuntime | undefined;
   try {
     fs.mkdirSync(cfg.dataDir, { recursive: true });
     const secretKey = serverKey(cfg, env, logger);
     const imports = cfg.importMap ? readImportMap(cfg.importMap) : {};
     store = await openStore(cfg.db);
+    const configurator = sshConfigurator(cfg, imports);
+    // The elasticity manager (server/elastic): probes over the configurator's SSH connection to the master.
+    const metrics = new Registry();
+    storeMetrics(metrics, store);
+    elastic = new ElasticRuntime({ store, logger, registry: metrics, shell: configurator });
     engine = await createEngine({
       store, secretKey, logger, poolSize: cfg.poolSize, ...imports, cacheDir: path.join(cfg.dataDir, 'cache'),
-      configurator: sshConfigurator(cfg, imports),
+      configurator, planner: elastic.planner(),
     });
-    const app = createApp({ service: engine.service, logger, version: packageVersion(), secretKey, bodyLimit: cfg.bodyLimit });
+    const service = elastic.attach(engine.service);
+    await elastic.start(); // resumes every elastic infrastructure with its saved deadlines
+    const app = createApp({ service, logger, version: packageVersion(), secretKey, bodyLimit: cfg.bodyLimit, elasticity: elastic, metrics });
     const server = await listen(app.listen.bind(app), cfg.host, cfg.port);
+    answerClientErrors(server, logger);
     const { port } = server.address() as AddressInfo;
     const host = cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host;
     process.stdout.write(`tosca-im listening on http://${host}:${port}\n`);
@@ -149,6 +169,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
     else logger.fatal({ err }, 'cannot start');
     return 1;
   } finally {
+    await elastic?.stop().catch((err: unknown) => logger.error({ err }, 'stopping the elasticity manager'));
     await engine?.close().catch((err: unknown) => logger.error({ err }, 'closing the engine'));
     await store?.close().catch((err: unknown) => logger.error({ err }, 'closing the store'));
     logger.flush();

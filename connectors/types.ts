@@ -77,8 +77,29 @@ export interface InfrastructureScope {
   publicKey: string;
 }
 
+/** One image of a cloud as IM lists it (GET /clouds/{id}/images): a URI templates can name. */
+export interface CloudImage {
+  uri: string;
+  name: string;
+}
+
+/** Used and maximum amount of one resource; limit -1 when the cloud states none. */
+export interface QuotaUsage {
+  used: number;
+  limit: number;
+}
+
+/** IM's quota keys (cores, ram in GB, instances, floating_ips, security_groups); clouds may add more. */
+export type CloudQuotas = Record<string, QuotaUsage>;
+
 export interface CloudConnector {
   readonly type: string;
+  /** The images this account can boot (IM's list_images); filters are cloud-specific key = value. */
+  listImages?(filters?: Record<string, string>): Promise<CloudImage[]>;
+  /** Used and maximum resources of this account (IM's get_quotas). */
+  quotas?(): Promise<CloudQuotas>;
+  /** Snapshot disk `diskNumber` of a VM into a new image named `imageName`; resolves to its URI. */
+  snapshotDisk?(vm: VmHandle, diskNumber: number, imageName: string): Promise<string>;
   /** Per-infrastructure resources (keypair, security group); idempotent. */
   prepare(scope: InfrastructureScope): Promise<void>;
   /** Start one VM; idempotent for the same clientToken. Resolves once the cloud accepted it. */

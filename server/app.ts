@@ -13,6 +13,13 @@ import { allowedMethods, loadOpenApi, requestValidator, type OpenApiDoc } from '
 import { infrastructureRoutes } from './api/routes/infrastructures';
 import { systemRoutes } from './api/routes/system';
 import { vmRoutes } from './api/routes/vms';
+import { authorizationRoutes } from './api/routes/authorization';
+import { cloudRoutes } from './api/routes/clouds';
+import { snapshotRoutes } from './api/routes/snapshots';
+import { ownerKeyFrom } from './auth';
+import { elasticityRoutes, metricsRoutes, noElasticity, type ElasticityApi } from './api/routes/elasticity';
+import { httpMetrics } from './api/http-metrics';
+import { Registry } from 'prom-client';
 
 export interface AppOptions {
   service: InfrastructureService;
@@ -29,6 +36,10 @@ export interface AppOptions {
   openapi?: OpenApiDoc;
   /** Also check openapi.yaml against the OpenAPI meta-schema (tests; costs memory). */
   validateApiSpec?: boolean;
+  /** GET/PUT /infrastructures/{id}/elasticity (server/elastic/runtime.ts); default: none has elasticity. */
+  elasticity?: ElasticityApi;
+  /** Served at GET /metrics, with the HTTP request metrics added (default: a registry of its own). */
+  metrics?: Registry;
 }
 
 export const DEFAULT_BODY_LIMIT = '1mb';
@@ -46,7 +57,9 @@ export function createApp(opts: AppOptions): Express {
   // IM's query strings are flat key=value pairs: node's querystring is enough, and cheaper than qs.
   app.set('query parser', 'simple');
 
+  const metrics = opts.metrics ?? new Registry();
   app.use(requestLog(opts.logger));
+  app.use(httpMetrics(metrics));
   app.use(defaultContentType);
   // Every body is read as text: the routes decide what it is from Content-Type, as IM does.
   app.use(express.text({ type: () => true, limit: bodyLimit }));
@@ -55,6 +68,11 @@ export function createApp(opts: AppOptions): Express {
   app.use(systemRoutes(opts.version, api.text));
   app.use(infrastructureRoutes(opts.service, endpoint));
   app.use(vmRoutes(opts.service, endpoint));
+  app.use(authorizationRoutes(opts.service, endpoint, ownerKeyFrom(opts.secretKey)));
+  app.use(cloudRoutes(opts.service, endpoint));
+  app.use(snapshotRoutes(opts.service, endpoint));
+  app.use(elasticityRoutes(opts.service, opts.elasticity ?? noElasticity, endpoint));
+  app.use(metricsRoutes(metrics));
   app.use(unmatched(allowedMethods(api)));
   app.use(errorHandler(opts.logger, typeof bodyLimit === 'number' ? `${bodyLimit} bytes` : bodyLimit));
   return app;

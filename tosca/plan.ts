@@ -126,6 +126,11 @@ export interface SoftwarePlan {
   properties: Record<string, PlanValue>;
   /** create → configure → start, in that order, only the ones defined. */
   operations: OperationPlan[];
+  /**
+   * Standard stop → delete, only the ones defined (absent when none): run on a VM of the node
+   * before it is removed (scale-in, DELETE of the VM), never in a configuration run.
+   */
+  teardown?: OperationPlan[];
   /** Other node names this node depends on (DependsOn, ConnectsTo, custom), excluding its host. */
   dependsOn: string[];
 }

@@ -9,13 +9,21 @@
  */
 import * as crypto from 'crypto';
 import type {
-  CloudConnector, CloudCredential, DestroyOptions, InfrastructureScope, LaunchRequest, VmHandle, VmObservation,
+  CloudConnector, CloudCredential, CloudImage, CloudQuotas, DestroyOptions, InfrastructureScope, LaunchRequest, VmHandle, VmObservation,
 } from '../types';
 import { registerConnector } from '../registry';
 import { InvalidInputError } from '../../server/errors';
 
 /** Power state changes of this process (start/stop/terminate); a fresh VM is running. */
 const powerState = new Map<string, 'stopped' | 'terminated'>();
+
+/** IM's Dummy cloud lists these two images (IM's test_GetCloudInfo); snapshots taken here follow. */
+const DUMMY_IMAGES: readonly CloudImage[] = [
+  { uri: 'mock0://linux.for.ev.er/image1', name: 'Image Name1' },
+  { uri: 'mock0://linux.for.ev.er/image2', name: 'Image Name2' },
+];
+/** Snapshots taken in this process, per credential id. */
+const snapshots = new Map<string, CloudImage[]>();
 
 export class DummyConnector implements CloudConnector {
   readonly type = 'Dummy';
@@ -77,6 +85,27 @@ export class DummyConnector implements CloudConnector {
   async reboot(_vm: VmHandle): Promise<void> {}
 
   async cleanup(_infrastructureId: string, _opts: DestroyOptions): Promise<void> {}
+
+  async listImages(filters: Record<string, string> = {}): Promise<CloudImage[]> {
+    const all = [...DUMMY_IMAGES, ...(snapshots.get(this.cred.id) ?? [])];
+    // A `name` filter keeps the images whose name contains it; other keys do not apply here.
+    return filters.name === undefined ? all : all.filter((i) => i.name.includes(filters.name));
+  }
+
+  /** IM's Dummy answers the same figures whatever runs (IM's test_GetCloudInfo). */
+  async quotas(): Promise<CloudQuotas> {
+    const q = () => ({ used: 1, limit: 10 });
+    return { cores: q(), ram: q(), instances: q(), floating_ips: q(), security_groups: q() };
+  }
+
+  async snapshotDisk(vm: VmHandle, diskNumber: number, imageName: string): Promise<string> {
+    if (powerState.get(vm.instanceId) === 'terminated') throw new InvalidInputError(`VM ${vm.instanceId} no longer exists`);
+    if (diskNumber !== 0) throw new InvalidInputError(`Dummy VMs have one disk (0); there is no disk ${diskNumber}`);
+    const image = { uri: `mock0://linux.for.ev.er/${encodeURIComponent(imageName)}`, name: imageName };
+    const list = snapshots.get(this.cred.id) ?? [];
+    snapshots.set(this.cred.id, [...list.filter((i) => i.uri !== image.uri), image]);
+    return image.uri;
+  }
 }
 
 registerConnector('Dummy', (cred) => new DummyConnector(cred));

@@ -1,7 +1,7 @@
 /** The EC2 CloudConnector: AWS or any EC2-compatible cloud, through the EC2 Query API. */
 import { createHash } from 'node:crypto';
 import type {
-  CloudConnector, CloudCredential, DestroyOptions, InfrastructureScope, LaunchRequest, VmHandle, VmObservation, VmState,
+  CloudConnector, CloudCredential, CloudImage, CloudQuotas, DestroyOptions, InfrastructureScope, LaunchRequest, VmHandle, VmObservation, VmState,
 } from '../types';
 import { defaultUserData } from '../shared/cloud-init';
 import { wantsPublicIp } from '../shared/floating-ip-policy';
@@ -9,6 +9,7 @@ import type { RetryPolicy } from '../shared/http';
 import { TAG_CLIENT_TOKEN, TAG_INFRASTRUCTURE, TAG_NODE, TAG_PUBLIC_IP, TAG_VM, vmName } from '../shared/naming';
 import { PollOptions, pollUntil } from '../shared/poll';
 import { CloudError } from '../../server/errors';
+import { accountImages, accountQuotas } from './account';
 import { AddressRecord, attachPublicAddress, cleanupAddresses, detachPublicAddress } from './addresses';
 import { QueryParams, tagSpecParams } from './client';
 import { Ec2Credential, parseEc2Credential, parseImage } from './credential';
@@ -231,6 +232,15 @@ export class Ec2Connector implements CloudConnector {
 
   private poll(timeoutMs: number): Omit<PollOptions, 'what'> {
     return { intervalMs: this.opts.pollIntervalMs, maxIntervalMs: this.opts.maxPollIntervalMs, timeoutMs };
+  }
+
+  /** IM's list_images: `region` among the filters picks the region (default: the credential's). */
+  listImages(filters: Record<string, string> = {}): Promise<CloudImage[]> {
+    return this.guard(() => accountImages(this.session(filters.region || this.cred.region), filters));
+  }
+
+  quotas(): Promise<CloudQuotas> {
+    return this.guard(() => accountQuotas(this.session(this.cred.region)));
   }
 
   private session(region: string): Ec2Session {

@@ -97,7 +97,7 @@ function imageByDistribution(cloud: OpenStackCloud, distribution: string, versio
 }
 
 /** Glance pages its listings: follow `next` (a path under the API root, e.g. /v2/images?marker=...). */
-async function listImages(cloud: OpenStackCloud, query: Record<string, string>): Promise<GlanceImage[]> {
+export async function listImages(cloud: OpenStackCloud, query: Record<string, string> | undefined): Promise<GlanceImage[]> {
   const out: GlanceImage[] = [];
   let path = '/images';
   let q: Record<string, string> | undefined = query;

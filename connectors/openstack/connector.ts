@@ -14,8 +14,9 @@ import {
 } from '../shared/naming';
 import { allSettledOrThrow, mapBounded, pollUntil, settleBounded, sleep } from '../shared/poll';
 import type {
-  CloudConnector, CloudCredential, DestroyOptions, InfrastructureScope, LaunchRequest, VmHandle, VmObservation, VmState,
+  CloudConnector, CloudCredential, CloudImage, CloudQuotas, DestroyOptions, InfrastructureScope, LaunchRequest, VmHandle, VmObservation, VmState,
 } from '../types';
+import { accountImages, accountQuotas } from './account';
 import { cloudFor, type OpenStackCloud, type ServerRef } from './cloud';
 import { chooseFlavor, listServersByPrefix, resolveImage, type NovaServer } from './compute';
 import { parseOpenStackCredential, type OpenStackSettings } from './credential';
@@ -141,6 +142,14 @@ export class OpenStackConnector implements CloudConnector {
     await this.deleteSecurityGroups(infrastructureResourceName(infrastructureId));
     await this.cloud.api.call('compute', 'DELETE', `/os-keypairs/${encodeURIComponent(infrastructureResourceName(infrastructureId))}`, { accept: [404] });
     this.cloud.serverIndex.delete(infrastructureId);
+  }
+
+  listImages(filters?: Record<string, string>): Promise<CloudImage[]> {
+    return accountImages(this.cloud, filters);
+  }
+
+  quotas(): Promise<CloudQuotas> {
+    return accountQuotas(this.cloud);
   }
 
   // ---- helpers

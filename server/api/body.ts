@@ -19,6 +19,14 @@ export const defaultContentType: RequestHandler = (req, res, next) => {
   next();
 };
 
+/** "1mb", "512kb", "100" (bytes, 1024-based units), as the body parser reads its limit. */
+export function parseByteSize(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$/i.exec(text);
+  if (!m) throw new Error(`invalid size "${text}"`);
+  const unit = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(m[2] ?? 'b').toLowerCase() as 'b'];
+  return Math.floor(Number(m[1]) * unit);
+}
+
 /** After the text parser: a request without a body has the empty string as body. */
 export const bodyAsString: RequestHandler = (req, _res, next) => {
   if (typeof req.body !== 'string') req.body = '';

@@ -35,6 +35,7 @@ export function endpointFactory(opts: EndpointOptions): EndpointFactory {
       const header = req.get('authorization');
       if (header === undefined || header.trim() === '') throw new ApiError(401, 'No authentication data provided');
       ctx = { req, res, caller: callers.get(header), base: baseUrl(req, opts.trustProxy), params: req.params };
+      res.locals.caller = ctx.caller; // the error handler masks its secrets
     } catch (err) {
       return next(err);
     }

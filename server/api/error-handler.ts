@@ -8,6 +8,8 @@ import type { Logger } from 'pino';
 import { ImError, InfrastructureNotFoundError } from '../errors';
 import { ApiError } from './api-error';
 import { mediaTypes } from './media';
+import { redact, redactedError, secretsOf } from './redact';
+import type { Caller } from '../engine/service';
 
 const NOT_FOUND_TEXT = 'Invalid infrastructure ID or access not granted.';
 const VALIDATOR_ERRORS: Array<new (...a: never[]) => Error> = Object.values(validatorErrors);
@@ -16,9 +18,11 @@ interface Answer { status: number; message: string; headers?: Record<string, str
 
 export function errorHandler(logger: Logger, bodyLimit: string): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
-    const answer = describe(err, req, res, bodyLimit);
+    const secrets = secretsOf(res.locals.caller as Caller | undefined);
+    const described = describe(err, req, res, bodyLimit);
+    const answer = { ...described, message: redact(described.message, secrets) };
     if (answer.status >= 500) {
-      logger.error({ err, method: req.method, path: req.path }, 'request failed');
+      logger.error({ err: redactedError(err, secrets), method: req.method, path: req.path }, 'request failed');
     } else {
       logger.debug({ status: answer.status, method: req.method, path: req.path, message: answer.message }, 'request refused');
     }

@@ -15,8 +15,10 @@ import { ConfigureError, ConfigureInputError, MasterChangedError, StepCancelledE
 import { MemoryHostKeyStore, type HostKeyStore } from './keys';
 import { runScript, scriptPath, uploadScript } from './script-step';
 import { SshRunner, type ExecResult, type SshStats } from './ssh-runner';
-import { isFullRun, planSteps, type Step } from './steps';
-import type { ConfigState, ConfigureRequest, ConfigureResult, ContextLogEntry, RemovedVm, StepStatus, VmTarget } from './types';
+import { isFullRun, planSteps, teardownSteps, type Step } from './steps';
+import type {
+  ConfigState, ConfigureRequest, ConfigureResult, ContextLogEntry, RemovedVm, StepStatus, TeardownRequest, TeardownResult, VmTarget,
+} from './types';
 
 export interface ConfiguratorOptions {
   /** Server-side working directory (per infrastructure: keys for Ansible, ssh_config, artifact cache). */
@@ -36,6 +38,9 @@ export interface ConfiguratorOptions {
   /** Connections idle this long after a run are closed. Default 120 s. */
   idleCloseMs?: number;
   ansiblePlaybook?: string;
+  /** Stop/delete operations on a leaving VM: how long to wait for its SSH (default 30 s) and per step (default 5 min). */
+  teardownConnectTimeoutMs?: number;
+  teardownStepTimeoutMs?: number;
 }
 
 interface RunControl {
@@ -126,6 +131,68 @@ export class Configurator {
     if (st.next) st.next.req = { ...st.next.req, vms: st.next.req.vms.filter((v) => v.vmId !== vmId) };
     delete st.results[vmId];
     st.runner.forget(vmId);
+  }
+
+  /**
+   * Runs the Standard stop → delete operations of the software on VMs about to be removed: after
+   * the run that re-configured the others without them, before the engine deletes them. Never
+   * rejects because a step failed or a VM cannot be reached (each is logged and returned): a
+   * teardown must not hold up the removal, so SSH is waited for only `teardownConnectTimeoutMs`, and
+   * a failed stop does not keep delete from cleaning up. Leaving VMs in parallel, within `parallelSteps`.
+   */
+  async teardown(req: TeardownRequest): Promise<TeardownResult> {
+    const infId = req.infrastructureId;
+    const work = req.leaving
+      .map((id) => req.vms.find((v) => v.vmId === id))
+      .filter((v): v is VmTarget => v !== undefined)
+      .map((vm) => ({ vm, steps: teardownSteps(req.plan, vm) }))
+      .filter((w) => w.steps.length > 0);
+    if (work.length === 0) return { steps: [] };
+    const master = req.vms.find((v) => v.vmId === req.masterVmId);
+    if (!master?.publicIp) throw new ConfigureInputError(`teardown ${infId}: master VM ${req.masterVmId} is not among the VMs or has no public IP`);
+    const st = this.state(infId);
+    if (st.masterVmId && st.masterVmId !== req.masterVmId) throw new MasterChangedError(infId, st.masterVmId, req.masterVmId);
+    st.masterVmId = req.masterVmId;
+    st.runner.setMaster(master);
+
+    const signal = req.signal ?? new AbortController().signal;
+    const timeoutMs = this.opts.teardownStepTimeoutMs ?? 5 * 60_000;
+    const connectMs = this.opts.teardownConnectTimeoutMs ?? 30_000;
+    const sem = new Semaphore(this.opts.parallelSteps ?? 24);
+    const playbooks = this.playbookBatcher(st, infId, master, sem, timeoutMs);
+    const asRun: ConfigureRequest = { infrastructureId: infId, plan: req.plan, vms: req.vms, masterVmId: req.masterVmId };
+    const steps: TeardownResult['steps'] = [];
+    const note = (entry: Omit<ContextLogEntry, 'time' | 'infrastructureId'>) => {
+      if (entry.status !== 'running') steps.push({ vmId: entry.vmId, node: entry.node, step: entry.step, status: entry.status, exitCode: entry.exitCode });
+      this.log({ infrastructureId: infId, ...entry });
+    };
+    await Promise.all(work.map(async ({ vm, steps: todo }) => {
+      try {
+        await st.runner.connect(vm, AbortSignal.any([signal, AbortSignal.timeout(connectMs)]));
+      } catch (err) {
+        return note({ vmId: vm.vmId, node: vm.nodeName, step: 'ssh', status: 'failed', output: `not reachable within ${connectMs / 1000} s: ${(err as Error).message}` });
+      }
+      for (const s of todo) {
+        if (signal.aborted) return;
+        const step = `${s.op.interface}.${s.op.name}`;
+        const release = isPlaybook(s) ? () => undefined : await sem.acquire();
+        const started = Date.now();
+        try {
+          note({ vmId: vm.vmId, node: s.software.name, step, status: 'running' });
+          const uploaded = isPlaybook(s) ? undefined
+            : st.artifacts.get(s.op.implementation!).then((a) => uploadScript(st.runner, vm, scriptPath(infId, stemOf(s)), a.content, signal));
+          uploaded?.catch(() => undefined); // reported by execute, which awaits it
+          const res = await this.execute(st, asRun, s, master, signal, uploaded, playbooks, timeoutMs);
+          note({ vmId: vm.vmId, node: s.software.name, step, status: res.exitCode === 0 ? 'ok' : 'failed', exitCode: res.exitCode, durationMs: Date.now() - started, output: outputTail(res.output) });
+        } catch (err) {
+          const out = (err as { output?: string }).output;
+          note({ vmId: vm.vmId, node: s.software.name, step, status: 'failed', durationMs: Date.now() - started, output: outputTail((err as Error).message + (out ? '\n' + out : '')) });
+        } finally {
+          release();
+        }
+      }
+    }));
+    return { steps };
   }
 
   /** The infrastructure is destroyed: close connections, forget keys and cached artifacts. */
@@ -243,26 +310,7 @@ export class Configurator {
       this.log({ infrastructureId: infId, vmId: s.vm.vmId, node: s.software.name, step: `${s.op.interface}.${s.op.name}`, status, ...extra });
     };
 
-    const playbooks = new Batcher<PlaybookItem, ExecResult>(async (_key, items) => {
-      const release = await sem.acquire();
-      // the run stops only when every VM in it was cancelled
-      const all = new AbortController();
-      let left = items.length;
-      for (const it of items) {
-        if (it.signal.aborted) left--;
-        else it.signal.addEventListener('abort', () => { if (--left === 0) all.abort(); }, { once: true });
-      }
-      if (left === 0) all.abort();
-      try {
-        const results = await runPlaybook({
-          workDir: this.infraDir(infId), playbookPath: items[0].playbookPath, targets: items.map((i) => i.target), master,
-          hostKeys: st.hostKeys, timeoutMs: this.opts.stepTimeoutMs ?? 30 * 60_000, signal: all.signal, ansiblePlaybook: this.opts.ansiblePlaybook,
-        });
-        return items.map((i) => results.get(i.target.vmId)!);
-      } finally {
-        release();
-      }
-    });
+    const playbooks = this.playbookBatcher(st, infId, master, sem, this.opts.stepTimeoutMs ?? 30 * 60_000);
 
     // Every VM starts connecting and receives its scripts at once, while earlier steps (the master's)
     // run: per step only the command itself is left on the critical path.
@@ -334,9 +382,33 @@ export class Configurator {
     return { infrastructureId: infId, vms, steps: record, durationMs: Date.now() - t0 };
   }
 
+  /** Groups the ready playbook steps of a run: one ansible-playbook per batch, holding one slot of `sem`. */
+  private playbookBatcher(st: InfraState, infId: string, master: VmTarget, sem: Semaphore, timeoutMs: number): Batcher<PlaybookItem, ExecResult> {
+    return new Batcher<PlaybookItem, ExecResult>(async (_key, items) => {
+      const release = await sem.acquire();
+      // the run stops only when every VM in it was cancelled
+      const all = new AbortController();
+      let left = items.length;
+      for (const it of items) {
+        if (it.signal.aborted) left--;
+        else it.signal.addEventListener('abort', () => { if (--left === 0) all.abort(); }, { once: true });
+      }
+      if (left === 0) all.abort();
+      try {
+        const results = await runPlaybook({
+          workDir: this.infraDir(infId), playbookPath: items[0].playbookPath, targets: items.map((i) => i.target), master,
+          hostKeys: st.hostKeys, timeoutMs, signal: all.signal, ansiblePlaybook: this.opts.ansiblePlaybook,
+        });
+        return items.map((i) => results.get(i.target.vmId)!);
+      } finally {
+        release();
+      }
+    });
+  }
+
   private async execute(
     st: InfraState, req: ConfigureRequest, s: Step, master: VmTarget, signal: AbortSignal,
-    uploaded: Promise<void> | undefined, playbooks: Batcher<PlaybookItem, ExecResult>,
+    uploaded: Promise<void> | undefined, playbooks: Batcher<PlaybookItem, ExecResult>, timeoutMs = this.opts.stepTimeoutMs ?? 30 * 60_000,
   ): Promise<ExecResult> {
     const vars = resolveInputs(s.op.inputs, { plan: req.plan, vms: req.vms, self: s.vm });
     if (isPlaybook(s)) {
@@ -349,7 +421,7 @@ export class Configurator {
     return runScript(st.runner, s.vm, {
       path: scriptPath(req.infrastructureId, stemOf(s)),
       vars: { ...vars, TOSCA_NODE: s.software.name, TOSCA_OPERATION: s.op.name, TOSCA_VM_ID: s.vm.vmId, TOSCA_INFRASTRUCTURE_ID: req.infrastructureId },
-      timeoutMs: this.opts.stepTimeoutMs ?? 30 * 60_000,
+      timeoutMs,
       signal,
     });
   }

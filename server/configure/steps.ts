@@ -5,6 +5,7 @@
  * - Per VM, the software hosted on it runs in the plan's dependency order, each node's
  *   create → configure → start in sequence.
  * - A node's first step waits for every step of the nodes it depends on (all their instances).
+ * - Removal (teardownSteps): stop → delete of the software on the leaving VM, in reverse order.
  * - Full run: everything everywhere. Incremental run (a change set): added VMs, VMs in vm_list and
  *   VMs whose last configuration failed run their whole life cycle; every other VM re-runs only
  *   the operations whose inputs read (get_attribute) a compute node that gained or lost instances.
@@ -91,6 +92,22 @@ export function planSteps(req: ConfigureRequest, previous: Record<string, Config
     for (const dep of first.software.dependsOn) for (const d of byNode.get(dep) ?? []) first.after.push(d.id);
   }
   return topoSort(steps);
+}
+
+/**
+ * What runs on a VM about to be removed: the Standard stop → delete operations of the software it
+ * hosts, the software in reverse plan order (what was started last stops first), one after another.
+ */
+export function teardownSteps(plan: Plan, vm: VmTarget): Step[] {
+  const steps: Step[] = [];
+  for (const sw of [...softwareOn(plan, vm.nodeName)].reverse()) {
+    for (const op of sw.teardown ?? []) {
+      if (!op.implementation) continue;
+      const prev = steps[steps.length - 1];
+      steps.push({ id: stepId(vm.vmId, sw.name, op), vm, software: sw, op, after: prev ? [prev.id] : [], reason: 'lifecycle' });
+    }
+  }
+  return steps;
 }
 
 /** Steps ordered so that every step comes after those it waits for (the plan guarantees no cycle). */

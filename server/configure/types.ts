@@ -65,3 +65,21 @@ export interface ConfigureResult {
   steps: { vmId: string; node: string; step: string; status: StepStatus; exitCode?: number }[];
   durationMs: number;
 }
+
+/** VMs about to be removed: their software's Standard stop → delete operations run on them. */
+export interface TeardownRequest {
+  infrastructureId: string;
+  plan: Plan;
+  /** Every VM still there, the leaving ones included (get_attribute sees them; the master reaches them). */
+  vms: VmTarget[];
+  masterVmId: string;
+  /** The VMs to tear down (ids among `vms`). */
+  leaving: string[];
+  /** Stops the teardown (the infrastructure is destroyed, the server closes). */
+  signal?: AbortSignal;
+}
+
+export interface TeardownResult {
+  /** Steps that ran, in completion order (a VM whose SSH cannot be reached has one `ssh` step, failed). */
+  steps: { vmId: string; node: string; step: string; status: StepStatus; exitCode?: number }[];
+}

@@ -39,10 +39,11 @@ export function templateWithCount(text: string, node: string, count: number): st
  * ElasticActions through the same calls as a user's AddResource/RemoveResource (E-UP-4): the
  * infrastructure's TOSCA afterwards shows the new count, and removals name the VMs (E-DOWN-3).
  * `callerFor` gives the owner's identity (the stored credentials are used by the engine).
- * Note: the service's addResources waits for the deploy job; the manager tolerates that (GET/PUT
- * are not blocked), but an engine method that returns once the VM ids exist is better.
+ * `waitForLaunch: false` returns once the VM rows exist (the server's runtime does that: the
+ * infrastructure's lock is not held during the launch); the default waits for the launch, as IM.
  */
-export function serviceActions(svc: InfrastructureService, callerFor: (infId: string) => Promise<Caller>): ElasticActions {
+export function serviceActions(svc: InfrastructureService, callerFor: (infId: string) => Promise<Caller>,
+  opts: { waitForLaunch?: boolean } = {}): ElasticActions {
   const views = async (infId: string) => {
     const caller = await callerFor(infId);
     const ids = await svc.vmIds(caller, infId);
@@ -62,7 +63,8 @@ export function serviceActions(svc: InfrastructureService, callerFor: (infId: st
       const { caller, vms } = await views(infId);
       const current = vms.filter((v) => v.nodeName === node && v.state !== 'deleting').length;
       const text = templateWithCount(await svc.tosca(caller, infId), node, current + n);
-      return svc.addResources(caller, infId, text, true);
+      // Without waiting the ids come back once the rows exist, so the join timeout starts at the request.
+      return svc.addResources(caller, infId, text, true, { wait: opts.waitForLaunch ?? true });
     },
     async removeVms(infId, vmIds) {
       await svc.removeVms(await callerFor(infId), infId, vmIds, true);

@@ -97,3 +97,32 @@ export function elasticityViewSchema(): Record<string, unknown> {
     },
   };
 }
+
+/**
+ * The same schema in OpenAPI 3.0's dialect (openapi.yaml): `type: [t, 'null']` becomes
+ * `type: t, nullable: true`; an enum holding null is marked nullable too.
+ */
+export function toOpenApi30(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(toOpenApi30);
+  if (!schema || typeof schema !== 'object') return schema;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema as Record<string, unknown>)) {
+    if (k === 'properties' || k === 'additionalProperties' && typeof v === 'object') {
+      out[k] = k === 'properties'
+        ? Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([p, s]) => [p, toOpenApi30(s)]))
+        : toOpenApi30(v);
+    } else if (k === 'type' && Array.isArray(v)) {
+      const types = v.filter((t) => t !== 'null');
+      if (types.length !== 1) throw new Error(`toOpenApi30: cannot express type ${JSON.stringify(v)}`);
+      out.type = types[0];
+      if (v.includes('null')) out.nullable = true;
+    } else if (k === 'enum' && Array.isArray(v) && v.includes(null)) {
+      out.enum = v; // OpenAPI 3.0.3: a nullable enum lists null itself, and nullable needs a type
+      out.nullable = true;
+      if (!('type' in (schema as object))) out.type = typeof v.find((x) => x !== null);
+    } else {
+      out[k] = toOpenApi30(v);
+    }
+  }
+  return out;
+}

@@ -50,3 +50,23 @@ export function elasticityView(infId: string, p: ElasticPolicy, s: ElasticState,
     events: s.events.slice(-lastEvents).map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
   };
 }
+
+/** The text/plain answer of GET/PUT …/elasticity: the same facts, for a terminal. */
+export function elasticityText(v: ElasticityView): string {
+  const lines: string[] = [`infrastructure: ${v.infrastructure_id}`, 'policy:'];
+  for (const [k, val] of Object.entries(v.policy)) if (val !== null) lines.push(`  ${k}: ${typeof val === 'string' ? val : JSON.stringify(val)}`);
+  const c = v.capacity;
+  lines.push(`capacity: ${c.nodes} node(s) (${c.booting} booting, ${c.joined} joined, ${c.draining} draining, ${c.removing} removing), ${c.busy_slots}/${c.slots} slots busy`);
+  if (v.demand) lines.push(`demand: ${v.demand.waiting_jobs} waiting job(s), ${v.demand.waiting_slots} slot(s), ${v.demand.eligible_slots} eligible, ${v.demand.in_flight_slots} in flight, ${v.demand.nodes_wanted} node(s) wanted`);
+  lines.push(`sensing: last sample ${v.sensing.last_sample_at ?? 'never'}${v.sensing.stale ? ' (stale)' : ''}${v.sensing.error ? `, error: ${v.sensing.error}` : ''}`);
+  if (v.scale_up.suspended_until) lines.push(`scale-up suspended until ${v.scale_up.suspended_until} (${v.scale_up.consecutive_join_failures} join failure(s) in a row)`);
+  lines.push('nodes:');
+  for (const n of v.nodes) {
+    lines.push(`  VM ${n.vm_id}: ${n.state} since ${n.since}${n.host ? `, host ${n.host}` : ''}${n.lrms_state ? `, ${n.lrms_state}` : ''}${n.busy_slots !== null ? ` (${n.busy_slots} busy)` : ''}${n.protected ? ', protected' : ''}`);
+  }
+  const d = v.last_decision;
+  lines.push(`last decision: ${d ? `${d.at}: ${d.reason}` : 'none yet'}`);
+  lines.push('events:');
+  for (const e of v.events) lines.push(`  ${e.at} ${e.type}${e.vmIds?.length ? ` [${e.vmIds.join(',')}]` : ''}${e.dryRun ? ' (dry run)' : ''}: ${e.reason}`);
+  return lines.join('\n') + '\n';
+}

@@ -42,6 +42,21 @@ export interface ConfigureRequest {
   signal: AbortSignal;
 }
 
+/** VMs about to be removed, for their software's Standard stop → delete operations. */
+export interface TeardownRequest {
+  infrastructureId: string;
+  plan: Plan;
+  /** Every running VM, the leaving ones included (the master reaches them; get_attribute sees them). */
+  vms: ConfigureVm[];
+  /** Ids of the leaving VMs (among `vms`). */
+  leaving: string[];
+  masterVmId?: string;
+  ssh: { privateKey: string; publicKey: string };
+  /** Appends a line to the infrastructure's contmsg (the leaving VMs' own logs go with them). */
+  log(line: string, vmId?: string): Promise<void>;
+  signal: AbortSignal;
+}
+
 export interface ConfigureResult {
   /** Outcome per VM id; VMs of the request left out keep their previous outcome, targets left out count as unconfigured. */
   vms: Record<string, 'configured' | 'unconfigured'>;
@@ -49,7 +64,13 @@ export interface ConfigureResult {
 
 export interface Configurator {
   configure(req: ConfigureRequest): Promise<ConfigureResult>;
-  /** A VM is being removed (cancel its steps, forget its host key). */
+  /**
+   * Optional: run the stop/delete operations of the software on VMs about to be removed (after the
+   * others were re-configured without them, before they are deleted). Failures are the
+   * configurator's to log; a rejection is logged by the engine and never stops the removal.
+   */
+  teardown?(req: TeardownRequest): Promise<void>;
+  /** A VM was removed: its instance is gone (cancel its steps, forget its host key). */
   vmRemoved?(infrastructureId: string, vmId: string): void;
   /** The infrastructure is destroyed (close connections, drop caches). */
   release?(infrastructureId: string): Promise<void>;

@@ -5,6 +5,7 @@
 import * as crypto from 'crypto';
 import type { CloudConnector, CloudCredential } from '../../connectors/types';
 import { connectorFor } from '../../connectors/registry';
+import { credentialSecrets, maskingConnector } from '../../connectors/shared/redact';
 import type { ComputePlan, Plan } from '../../tosca/plan';
 import type { InfrastructureRecord, Store, VmRecord } from '../store/types';
 import { CloudError } from '../errors';
@@ -82,7 +83,8 @@ export class EngineContext {
     if (conn) {
       this.connectors.delete(key); // most recently used last
     } else {
-      conn = connectorFor(cred);
+      // A cloud may quote the credential in its errors: they reach contmsg, the log and the API.
+      conn = maskingConnector(connectorFor(cred), credentialSecrets([cred]));
       if (this.connectors.size >= MAX_CACHED_CONNECTORS) this.connectors.delete(this.connectors.keys().next().value as string);
     }
     this.connectors.set(key, conn);

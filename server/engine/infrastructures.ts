@@ -7,21 +7,24 @@ import * as crypto from 'crypto';
 import type { CloudCredential } from '../../connectors/types';
 import { connectorFor, supportedCloudTypes } from '../../connectors/registry';
 import type { ComputePlan, Plan } from '../../tosca/plan';
+import { RegexTimeoutError, testWithin } from '../../tosca/regex';
 import type { InfrastructureRecord, NewVm, VmRecord } from '../store/types';
 import { CloudError, ConflictError, InfrastructureNotFoundError, InvalidInputError, VmNotFoundError } from '../errors';
-import type { Caller, CreateOptions, DestroyRequestOptions, InfrastructureService, StateView, VmView } from './service';
+import type { AddResourcesOptions, Caller, CreateOptions, DestroyRequestOptions, InfrastructureService, StateView, VmView } from './service';
 import { liveVms, planWithLiveCounts, type EngineContext } from './context';
 import { stateView } from './state';
 import { evaluateOutputs } from './outputs';
 import { infrastructureRadlText } from './radl';
 import { mergeTemplates, planOrReject, templateWithCounts } from './templates';
 import { generateSshKeyPair } from './keys';
-import { exportInfrastructure, importedVms, parseExport } from './transfer';
+import { exportInfrastructure, importedPlan, importedVms, parseExport } from './transfer';
 import { Cancelled } from './runner';
 import { KeyedSerial } from './util';
 import type { DeployPayload, DeployResult, LaunchFailure } from './jobs/deploy';
 import type { DestroyPayload } from './jobs/destroy';
 import type { ActionPayload, VmAction } from './jobs/action';
+import { AccountOperations } from './account';
+import { isOwner } from './owners';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SEPARATOR = '*'.repeat(75);
@@ -29,8 +32,22 @@ const SEPARATOR = '*'.repeat(75);
 export class InfrastructureServiceImpl implements InfrastructureService {
   /** Changes that read the VMs to decide what to write run one at a time per infrastructure. */
   private readonly changes = new KeyedSerial();
+  /** Owners, cloud images/quotas, snapshots (server/engine/account.ts). */
+  private readonly account: AccountOperations;
 
-  constructor(private readonly ctx: EngineContext) {}
+  constructor(private readonly ctx: EngineContext) {
+    this.account = new AccountOperations(ctx, (c, id) => this.owned(c, id), (c, id) => this.mutable(c, id));
+  }
+
+  owners(caller: Caller, infId: string) { return this.account.owners(caller, infId); }
+  changeOwners(caller: Caller, infId: string, added: { owner: string; username: string }, overwrite: boolean) {
+    return this.account.changeOwners(caller, infId, added, overwrite);
+  }
+  cloudImages(caller: Caller, cloudId: string, filters?: Record<string, string>) { return this.account.cloudImages(caller, cloudId, filters); }
+  cloudQuotas(caller: Caller, cloudId: string) { return this.account.cloudQuotas(caller, cloudId); }
+  snapshotDisk(caller: Caller, infId: string, vmId: string, disk: number, imageName: string) {
+    return this.account.snapshotDisk(caller, infId, vmId, disk, imageName);
+  }
 
   // ---- reads ------------------------------------------------------------------------------------
 
@@ -45,7 +62,14 @@ export class InfrastructureServiceImpl implements InfrastructureService {
     }
     if (!re) return this.ctx.store.listInfrastructureIds(caller.owner);
     const infs = await this.ctx.store.listInfrastructures(caller.owner);
-    return infs.filter((i) => re!.test(i.template)).map((i) => i.id);
+    try {
+      // The pattern and the templates are the caller's: bound the time, or one request stalls every other.
+      const hits = testWithin(re, infs.map((i) => i.template), 500);
+      return infs.filter((_, n) => hits[n]).map((i) => i.id);
+    } catch (e) {
+      if (e instanceof RegexTimeoutError) throw new InvalidInputError(`Invalid filter regular expression: ${e.message}`);
+      throw e;
+    }
   }
 
   async vmIds(caller: Caller, infId: string): Promise<string[]> {
@@ -138,11 +162,12 @@ export class InfrastructureServiceImpl implements InfrastructureService {
 
   async importData(caller: Caller, data: string): Promise<string> {
     const doc = parseExport(data);
+    const plan = importedPlan(doc, await this.plan(doc.template), caller.credentials);
     const id = crypto.randomUUID();
     const phase = doc.phase === 'configured' || doc.phase === 'failed' ? doc.phase : 'unconfigured';
     await this.ctx.store.createInfrastructure(
       {
-        id, owner: caller.owner, template: doc.template, plan: doc.plan, credentials: this.ctx.secrets.sealJson(caller.credentials),
+        id, owner: caller.owner, template: doc.template, plan, credentials: this.ctx.secrets.sealJson(caller.credentials),
         sshPublicKey: doc.sshPublicKey, sshPrivateKey: this.ctx.secrets.seal(doc.sshPrivateKey),
         phase, contmsg: doc.contmsg, outputs: doc.outputs ?? {}, nextVmId: Number(doc.nextVmId) || 0,
       },
@@ -153,10 +178,10 @@ export class InfrastructureServiceImpl implements InfrastructureService {
 
   // ---- changes ----------------------------------------------------------------------------------
 
-  async addResources(caller: Caller, infId: string, toscaText: string, context: boolean): Promise<string[]> {
+  async addResources(caller: Caller, infId: string, toscaText: string, context: boolean, opts: AddResourcesOptions = {}): Promise<string[]> {
     const { vms, job } = await this.changes.run(infId, () => this.planAddResources(caller, infId, toscaText, context));
     this.ctx.runner.kick();
-    await this.ctx.runner.wait(job!.id);
+    if (opts.wait !== false) await this.ctx.runner.wait(job!.id);
     return vms.map((v) => v.id);
   }
 
@@ -283,7 +308,7 @@ export class InfrastructureServiceImpl implements InfrastructureService {
   /** The caller's infrastructure, or the same 404 whether it does not exist or is not theirs. */
   private async owned(caller: Caller, infId: string): Promise<InfrastructureRecord> {
     const inf = UUID.test(infId) ? await this.ctx.store.getInfrastructure(infId) : undefined;
-    if (!inf || inf.owner !== caller.owner) throw new InfrastructureNotFoundError(infId);
+    if (!inf || !isOwner(inf, caller.owner)) throw new InfrastructureNotFoundError(infId);
     return inf;
   }
 

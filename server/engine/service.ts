@@ -3,7 +3,7 @@
  * the engine owns the business rules. Every method checks that `caller.owner` owns the
  * infrastructure and throws InfrastructureNotFoundError otherwise (IM does not tell them apart).
  */
-import type { CloudCredential, VmState } from '../../connectors/types';
+import type { CloudCredential, CloudImage, CloudQuotas, VmState } from '../../connectors/types';
 
 /** The caller, from the IM Authorization header (server/auth). */
 export interface Caller {
@@ -44,6 +44,12 @@ export interface CreateOptions {
   async: boolean;
   dryRun?: boolean;
 }
+/** Options of addResources beyond IM's (the elasticity manager's). */
+export interface AddResourcesOptions {
+  /** false: return the new VM ids once their rows exist; the launch and configuration go on in the
+   * background (a failed launch shows as failed VMs). Default true: wait for the launch, as IM. */
+  wait?: boolean;
+}
 export interface DestroyRequestOptions {
   force: boolean;
   async: boolean;
@@ -66,7 +72,7 @@ export interface InfrastructureService {
   exportData(caller: Caller, infId: string, deleteAfter: boolean): Promise<string>;
   importData(caller: Caller, data: string): Promise<string>;
   /** Add resources / remove listed VMs from a TOSCA with new counts or removal_list; returns new VM ids. */
-  addResources(caller: Caller, infId: string, toscaText: string, context: boolean): Promise<string[]>;
+  addResources(caller: Caller, infId: string, toscaText: string, context: boolean, opts?: AddResourcesOptions): Promise<string[]>;
   removeVms(caller: Caller, infId: string, vmIds: string[], context: boolean): Promise<number>;
   destroy(caller: Caller, infId: string, opts: DestroyRequestOptions): Promise<void>;
   action(caller: Caller, infId: string, action: 'start' | 'stop' | 'reboot'): Promise<void>;
@@ -74,4 +80,15 @@ export interface InfrastructureService {
   vmInfo(caller: Caller, infId: string, vmId: string): Promise<VmView>;
   vmAction(caller: Caller, infId: string, vmId: string, action: 'start' | 'stop' | 'reboot'): Promise<void>;
   vmContmsg(caller: Caller, infId: string, vmId: string): Promise<string>;
+
+  // Optional (server/engine/account.ts); the routes answer 400 when a service lacks them.
+  /** IM user names of the owners (GET .../authorization); never a password or token. */
+  owners?(caller: Caller, infId: string): Promise<string[]>;
+  /** IM's ChangeInfrastructureAuth: add an owner, or (overwrite) make it the only one. */
+  changeOwners?(caller: Caller, infId: string, added: { owner: string; username: string }, overwrite: boolean): Promise<void>;
+  /** Images of the cloud of one credential line of the caller (GET /clouds/{cloudId}/images). */
+  cloudImages?(caller: Caller, cloudId: string, filters?: Record<string, string>): Promise<CloudImage[]>;
+  cloudQuotas?(caller: Caller, cloudId: string): Promise<CloudQuotas>;
+  /** Snapshot a VM's disk into a new image; resolves to the image URI. */
+  snapshotDisk?(caller: Caller, infId: string, vmId: string, disk: number, imageName: string): Promise<string>;
 }

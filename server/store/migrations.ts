@@ -74,6 +74,19 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'infrastructure owners (ChangeInfrastructureAuth)',
+    sql: `
+      CREATE TABLE infrastructure_owners (
+        infrastructure_id TEXT NOT NULL REFERENCES infrastructures(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        owner TEXT NOT NULL,
+        username TEXT NOT NULL,
+        PRIMARY KEY (infrastructure_id, position)
+      );
+    `,
+  },
 ];
 
 /** Applies the migrations not yet recorded; returns the versions applied now. */

@@ -4,7 +4,7 @@
  * touch the disk, which is what keeps GET /state fast. Jobs are read from the database.
  */
 import type {
-  InfrastructurePatch, InfrastructureRecord, JobRecord, NewInfrastructure, NewJob, NewVm, Store, VmChange, VmPatch, VmRecord,
+  InfrastructurePatch, InfrastructureRecord, JobRecord, NewInfrastructure, NewJob, NewVm, OwnerEntry, Store, VmChange, VmPatch, VmRecord,
 } from './types';
 import { SqliteDb, type Row } from './sqlite-db';
 import { migrate } from './migrations';
@@ -34,8 +34,14 @@ export class SqliteStore implements Store {
   }
 
   private async load(): Promise<void> {
+    const owners = new Map<string, OwnerEntry[]>();
+    for (const r of await this.db.all('SELECT * FROM infrastructure_owners ORDER BY infrastructure_id, position')) {
+      const id = String(r.infrastructure_id);
+      owners.set(id, [...(owners.get(id) ?? []), { id: String(r.owner), username: String(r.username) }]);
+    }
     for (const row of await this.db.all('SELECT * FROM infrastructures ORDER BY created_at, id')) {
       const inf = toInfrastructure(row);
+      if (owners.has(inf.id)) inf.owners = owners.get(inf.id);
       this.infs.set(inf.id, inf);
       this.vms.set(inf.id, new Map());
       this.indexOwner(inf);
@@ -109,14 +115,33 @@ export class SqliteStore implements Store {
     if (vm) this.vms.get(infrastructureId)!.set(vmId, { ...vm, contmsg: vm.contmsg + text, updatedAt: ts });
   }
 
+  async setOwners(id: string, owners: OwnerEntry[]) {
+    const current = this.requireInf(id);
+    if (owners.length === 0) throw new Error(`Infrastructure ${id} needs at least one owner`);
+    const ts = now();
+    await this.db.transaction(async () => {
+      await this.db.run('DELETE FROM infrastructure_owners WHERE infrastructure_id = ?', [id]);
+      for (const [i, o] of owners.entries()) {
+        await this.db.run('INSERT INTO infrastructure_owners (infrastructure_id, position, owner, username) VALUES (?,?,?,?)', [id, i, o.id, o.username]);
+      }
+      await this.db.run('UPDATE infrastructures SET owner = ?, updated_at = ? WHERE id = ?', [owners[0].id, ts, id]);
+    });
+    this.unindexOwner(current);
+    const next: InfrastructureRecord = { ...(this.infs.get(id) ?? current), owner: owners[0].id, owners: owners.map((o) => ({ ...o })), updatedAt: ts };
+    this.infs.set(id, next);
+    this.indexOwner(next);
+    return { ...next };
+  }
+
   async deleteInfrastructure(id: string) {
     await this.db.transaction(async () => {
+      await this.db.run('DELETE FROM infrastructure_owners WHERE infrastructure_id = ?', [id]);
       await this.db.run('DELETE FROM vms WHERE infrastructure_id = ?', [id]);
       await this.db.run('DELETE FROM elastic_state WHERE infrastructure_id = ?', [id]);
       await this.db.run('DELETE FROM infrastructures WHERE id = ?', [id]);
     });
     const inf = this.infs.get(id);
-    if (inf) this.byOwner.get(inf.owner)?.delete(id);
+    if (inf) this.unindexOwner(inf);
     this.infs.delete(id);
     this.vms.delete(id);
   }
@@ -294,9 +319,15 @@ export class SqliteStore implements Store {
   // ---- helpers ----------------------------------------------------------------------------------
 
   private indexOwner(inf: InfrastructureRecord): void {
-    let ids = this.byOwner.get(inf.owner);
-    if (!ids) this.byOwner.set(inf.owner, (ids = new Set()));
-    ids.add(inf.id);
+    for (const owner of ownerIds(inf)) {
+      let ids = this.byOwner.get(owner);
+      if (!ids) this.byOwner.set(owner, (ids = new Set()));
+      ids.add(inf.id);
+    }
+  }
+
+  private unindexOwner(inf: InfrastructureRecord): void {
+    for (const owner of ownerIds(inf)) this.byOwner.get(owner)?.delete(inf.id);
   }
 
   private requireInf(id: string): InfrastructureRecord {
@@ -378,6 +409,10 @@ export class SqliteStore implements Store {
       if (vm) map.set(c.vmId, { ...vm, ...c.patch, updatedAt: ts });
     }
   }
+}
+
+function ownerIds(inf: InfrastructureRecord): string[] {
+  return inf.owners ? inf.owners.map((o) => o.id) : [inf.owner];
 }
 
 function boolToDb(v: boolean | null): number | null {

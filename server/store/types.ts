@@ -15,10 +15,19 @@ import type { VmHandle, VmState } from '../../connectors/types';
  */
 export type InfrastructurePhase = 'deploying' | 'configuring' | 'configured' | 'unconfigured' | 'failed' | 'deleting';
 
+/** One owner of an infrastructure: the keyed owner id and the IM user name shown for it. */
+export interface OwnerEntry {
+  id: string;
+  username: string;
+}
+
 export interface InfrastructureRecord {
   /** UUID. */
   id: string;
+  /** The first owner (the creator, unless IM's ChangeInfrastructureAuth replaced it). */
   owner: string;
+  /** Every owner, `owner` first; absent while the creator is the only one (no name recorded then). */
+  owners?: OwnerEntry[];
   createdAt: string;
   updatedAt: string;
   /** TOSCA text as it stands (merged after add-resources). */
@@ -37,7 +46,7 @@ export interface InfrastructureRecord {
 }
 
 export type NewInfrastructure = Omit<InfrastructureRecord, 'createdAt' | 'updatedAt' | 'nextVmId'> & { nextVmId?: number };
-export type InfrastructurePatch = Partial<Omit<InfrastructureRecord, 'id' | 'owner' | 'createdAt' | 'updatedAt' | 'nextVmId'>>;
+export type InfrastructurePatch = Partial<Omit<InfrastructureRecord, 'id' | 'owner' | 'owners' | 'createdAt' | 'updatedAt' | 'nextVmId'>>;
 
 export interface VmRecord {
   infrastructureId: string;
@@ -115,6 +124,11 @@ export interface Store {
   updateInfrastructure(id: string, patch: InfrastructurePatch): Promise<InfrastructureRecord>;
   /** Appends text to the infrastructure's contmsg (or a VM's), atomically; no-op when it is gone. */
   appendContmsg(infrastructureId: string, text: string, vmId?: string): Promise<void>;
+  /**
+   * Replaces the owners (IM's ChangeInfrastructureAuth): `owners[0]` becomes `owner`; every one of
+   * them lists and reaches the infrastructure, nobody else does.
+   */
+  setOwners(id: string, owners: OwnerEntry[]): Promise<InfrastructureRecord>;
   /** Removes the infrastructure, its VMs and its key/value entries (job rows stay as history). */
   deleteInfrastructure(id: string): Promise<void>;
 

@@ -57,6 +57,8 @@ describe('openapi.yaml', () => {
       'GET /infrastructures/{infId}/vms/{vmId}', 'PUT /infrastructures/{infId}/vms/{vmId}', 'DELETE /infrastructures/{infId}/vms/{vmId}',
       'GET /infrastructures/{infId}/vms/{vmId}/{property}', 'GET /infrastructures/{infId}/vms/{vmId}/contmsg',
       ...['start', 'stop', 'reboot'].map((a) => `PUT /infrastructures/{infId}/vms/{vmId}/${a}`),
+      'GET /infrastructures/{infId}/authorization', 'POST /infrastructures/{infId}/authorization',
+      'PUT /infrastructures/{infId}/vms/{vmId}/disks/{diskNum}/snapshot', 'GET /clouds/{cloudId}/images', 'GET /clouds/{cloudId}/quotas',
     ]) expect(mounted).toContain(r);
   });
 });

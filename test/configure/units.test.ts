@@ -11,7 +11,7 @@ import { referencedComputes, resolveValue } from '../../server/configure/attribu
 import { mergeRequests } from '../../server/configure/configurator';
 import { ArtifactError, AttributeResolutionError, ConfigureError } from '../../server/configure/errors';
 import { envAssignments, envText } from '../../server/configure/script-step';
-import { planSteps } from '../../server/configure/steps';
+import { planSteps, teardownSteps } from '../../server/configure/steps';
 import type { ConfigureRequest, VmTarget } from '../../server/configure/types';
 import type { PlanValue } from '../../tosca/plan';
 import { clusterPlan } from '../lab/cluster-fixture';
@@ -89,6 +89,19 @@ describe('planSteps', () => {
     plan.computes[1].operations = [{ interface: 'Standard', name: 'configure', implementation: { kind: 'ansible', path: 'users.yml' }, inputs: {} }];
     const steps = planSteps(req({ plan, vmList: ['1'] }));
     expect(steps.map((s) => s.id)).toEqual(['1/wn/Standard.configure', '1/lrms_wn/Standard.create', '1/lrms_wn/Standard.configure', '1/lrms_wn/Standard.start']);
+  });
+  test('teardown of a leaving VM: stop → delete, the software started last stops first; never in a run', () => {
+    const plan = clusterPlan(3);
+    const op = (name: string) => ({ interface: 'Standard', name, implementation: { kind: 'script' as const, path: `${name}.sh` }, inputs: {} });
+    plan.software.find((x) => x.name === 'lrms_wn')!.teardown = [op('stop'), op('delete')];
+    plan.software.push({ name: 'monitor', type: 't', host: 'wn', properties: {}, operations: [], teardown: [op('stop')], dependsOn: [] });
+    plan.order.push('monitor');
+    const steps = teardownSteps(plan, wn(2));
+    expect(steps.map((s) => [s.id, s.after])).toEqual([
+      ['2/monitor/Standard.stop', []], ['2/lrms_wn/Standard.stop', ['2/monitor/Standard.stop']], ['2/lrms_wn/Standard.delete', ['2/lrms_wn/Standard.stop']],
+    ]);
+    expect(teardownSteps(plan, front)).toEqual([]);
+    expect(planSteps(req({ plan })).some((s) => ['stop', 'delete'].includes(s.op.name))).toBe(false);
   });
 });
 

@@ -51,6 +51,11 @@ topology_template:
               FRONT_IP: { get_attribute: [ front, private_address, 0 ] }
               MY_IP: { get_attribute: [ HOST, private_address ] }
           start: ${SCRIPT_URL}wn_start.sh
+          stop:
+            implementation: ${SCRIPT_URL}wn_stop.sh
+            inputs:
+              FRONT_IP: { get_attribute: [ front, private_address, 0 ] }
+          delete: ${SCRIPT_URL}wn_delete.sh
     front:
       type: tosca.nodes.Compute
       capabilities:
@@ -71,6 +76,12 @@ topology_template:
           properties: { image: '${image}' }
 `;
 
+/** Run on a worker before it is removed (its own hostname proves where): stop, then delete. */
+const TEARDOWN_SCRIPTS: Record<string, string> = {
+  'wn_stop.sh': '#!/bin/sh\nset -e\nread -r h < /proc/sys/kernel/hostname\necho "condor stopped on $h, leaving $FRONT_IP"\n',
+  'wn_delete.sh': '#!/bin/sh\nset -e\nread -r h < /proc/sys/kernel/hostname\necho "condor removed from $h"\n',
+};
+
 /** The worker's configure step, broken: it fails where the VM has a marker file. */
 const BROKEN_WN_CONFIGURE = SCRIPTS['wn_configure.sh'].replace('set -e\n',
   'set -e\nif [ -e "$HOME/broken" ]; then echo "E2E-FAILURE: condor_collector unreachable from $MY_IP" >&2; exit 7; fi\n');
@@ -88,7 +99,7 @@ for (const kind of ['openstack', 'ec2'] as CloudKind[]) describeWithLab(`issue 6
   let removed: Vm[] = [];
 
   beforeAll(async () => {
-    rig = await startRig(kind, SCRIPTS);
+    rig = await startRig(kind, { ...SCRIPTS, ...TEARDOWN_SCRIPTS });
     auth = imAuth('alice', 'pw', rig.cloudLine);
   }, 90_000);
   afterAll(async () => {
@@ -235,6 +246,34 @@ for (const kind of ['openstack', 'ec2'] as CloudKind[]) describeWithLab(`issue 6
     const r = await api('DELETE', `${infPath}/vms/${gone.map((v) => v.id).join(',')}`);
     if (r.status !== 200) throw failWith('DELETE vms', r);
     await waitUntil('the master to list 6 workers', () => workerList().length === 6);
+
+    // issue 6's order, from contmsg: the master was re-configured without the two workers BEFORE
+    // they were deleted (so it stops sending them work), and not again after
+    const ids = gone.map((v) => v.id).join(', ');
+    const header = (await api('GET', `${infPath}/contmsg?headeronly=true`, { accept: 'text/plain' })).text;
+    const since = header.slice(header.indexOf(`Removing VM(s) ${ids}: re-configuring the nodes that depend on them first.`));
+    expect(since.length).toBeLessThan(header.length); // found
+    const inOrder = (lines: string[]) => {
+      const at = lines.map((line) => [line, since.indexOf(line)] as const);
+      expect(at.filter(([, i]) => i < 0)).toEqual([]);
+      expect(at.map(([line]) => line)).toEqual([...at].sort((x, y) => x[1] - y[1]).map(([line]) => line));
+    };
+    const finished = 'Contextualization finished successfully.';
+    const tornDown = `Stop/delete operations of VM(s) ${ids} finished.`;
+    inOrder(['Removing VM(s)', 'Contextualization started.', finished, tornDown, `Removed VM(s) ${ids}.`]);
+    // in between, on each leaving worker (in parallel), its software's stop → delete, with inputs;
+    // their lines go to the infrastructure's log, as the VMs' own logs go with them
+    for (const v of gone) {
+      inOrder([finished, `VM ${v.id} lrms_wn Standard.stop: ok, exit 0`, `| condor stopped on ${v.host.name}, leaving ${master().privateIp}`,
+        `VM ${v.id} lrms_wn Standard.delete: ok, exit 0`, `| condor removed from ${v.host.name}`, tornDown]);
+    }
+    expect(since).not.toContain(': failed');
+    expect(since.slice(since.indexOf(`Removed VM(s) ${ids}.`))).not.toContain('Contextualization started.');
+    // the master's run (its own contmsg) wrote the list of the 6 that stay
+    const masterLog = (await api('GET', `${infPath}/vms/${master().id}/contmsg`, { accept: 'text/plain' })).text;
+    const runOutput = masterLog.slice(masterLog.lastIndexOf('lrms_front Standard.configure: ok'));
+    const listed = /\| workers: (.*)/.exec(runOutput)?.[1].trim().split(/\s+/) ?? [];
+    expect(sorted(listed)).toEqual(sorted(all.filter((w) => !gone.includes(w)).map((w) => w.privateIp)));
     const view = await settledState();
     expect(view.state).toBe('configured');
     expect(Object.keys(view.vm_states)).toHaveLength(7);

@@ -44,10 +44,18 @@ export interface ServerProcess {
   kill(): Promise<void>;
 }
 
-/** Starts `tosca-im serve --port 0` from dist/ and waits for its "listening on" line. */
-export async function spawnServer(dataDir: string, extraArgs: string[] = [], env: Record<string, string> = {}): Promise<ServerProcess> {
-  if (!fs.existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run "npx tsc -p tsconfig.build.json" first (npm test does)`);
-  const child = spawn(process.execPath, [MAIN_JS, 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...extraArgs], {
+/**
+ * Starts `tosca-im serve --port 0` from dist/ and waits for its "listening on" line. fromSource runs
+ * cli/main.ts through swc instead (the same process, the code as it is now, no build needed).
+ */
+export async function spawnServer(
+  dataDir: string, extraArgs: string[] = [], env: Record<string, string> = {}, opts: { fromSource?: boolean } = {},
+): Promise<ServerProcess> {
+  const entry = opts.fromSource
+    ? ['-r', path.resolve(__dirname, '../lab/swc-register.js'), path.resolve(__dirname, '../../cli/main.ts')]
+    : [MAIN_JS];
+  if (!opts.fromSource && !fs.existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run "npx tsc -p tsconfig.build.json" first (npm test does)`);
+  const child = spawn(process.execPath, [...entry, 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...extraArgs], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -6,7 +6,7 @@ import { computePlan, portsOf } from './compute';
 import { PlanContext } from './context';
 import { elasticClusterPolicies, isElasticCluster, scalingPolicies, targetComputes } from './elastic';
 import { applyFloatingIp, applyPort, networkPlan, volumePlan } from './network';
-import { lifecycleOperations } from './operations';
+import { lifecycleOperations, teardownOperations } from './operations';
 import { dependencyOrder } from './order';
 import { str } from './values';
 import { hasKey } from '../util';
@@ -79,12 +79,14 @@ function softwarePlan(name: string, ctx: PlanContext, computes: Map<string, Comp
   }
   const compute = host ? computes.get(host) : undefined;
   if (compute) exposeEndpoints(nt, ctx, compute);
+  const teardown = teardownOperations(nt, ctx);
   return {
     name,
     type: nt.type.name,
     ...(host ? { host } : {}),
     properties: ctx.resolver.nodeProperties(nt),
     operations: lifecycleOperations(nt, ctx),
+    ...(teardown.length ? { teardown } : {}),
     dependsOn,
   };
 }

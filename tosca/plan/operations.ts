@@ -29,6 +29,17 @@ export function lifecycleOperations(nt: NodeTemplate, ctx: PlanContext): Operati
   return out;
 }
 
+/** Standard stop → delete (those with an implementation): what runs on a node's VM before it is removed. */
+export function teardownOperations(nt: NodeTemplate, ctx: PlanContext): OperationPlan[] {
+  const std = nt.interfaces.get('Standard');
+  const out: OperationPlan[] = [];
+  for (const name of ['stop', 'delete']) {
+    const op = std?.operations.get(name);
+    if (op && op.implementation !== undefined && op.implementation !== null) out.push(operationPlan(nt, 'Standard', name, op, { self: nt.name }, ctx));
+  }
+  return out;
+}
+
 /** Relationship Configure operations where `nt` is the source (…_source) or the target (…_target). */
 function relationshipSteps(nt: NodeTemplate, ctx: PlanContext): { pre: OperationPlan[]; post: OperationPlan[] } {
   const pre: OperationPlan[] = [];

@@ -3,6 +3,7 @@
  * normalised values (scalar units in base units) so "1 GB" >= "512 MB" holds.
  */
 import { hasKey, isRecord, text } from '../util';
+import { RegexTimeoutError, testWithin } from '../regex';
 
 export type Normalise = (v: unknown) => unknown;
 
@@ -57,7 +58,12 @@ const CHECKS: Record<string, Check> = {
     } catch {
       return `invalid pattern ${show(a)}`;
     }
-    return re.test(v) ? undefined : `${show(v)} does not match pattern ${show(a)}`;
+    try {
+      return testWithin(re, [v])[0] ? undefined : `${show(v)} does not match pattern ${show(a)}`;
+    } catch (err) {
+      if (err instanceof RegexTimeoutError) return `pattern ${show(a)} takes too long to match (over ${err.timeoutMs} ms)`;
+      throw err;
+    }
   },
   schema: () => undefined,
 };

@@ -11,6 +11,10 @@ import { mediaTypes, sendEmpty, sendOutput } from '../media';
 
 const ACTIONS = ['start', 'stop', 'reboot'] as const;
 const VM = '/infrastructures/:infId/vms/:vmId';
+/** IM's AlterVM resizes a VM in place; no connector can yet, so the caller is told what works instead. */
+export const ALTER_NOT_SUPPORTED = 'altering a VM is not supported yet (cpu, memory and disks do not change in place). Supported instead: ' +
+  'POST the template with the new size to /infrastructures/{infId} to add VMs of that size, then DELETE the old VM; ' +
+  'PUT .../vms/{vmId}/start|stop|reboot for its power state';
 
 export function vmRoutes(service: InfrastructureService, endpoint: EndpointFactory): Router {
   const r = Router();
@@ -26,7 +30,7 @@ export function vmRoutes(service: InfrastructureService, endpoint: EndpointFacto
     if (body.trim() !== '' && !mediaTypes(req.get('content-type')).includes('text/yaml')) {
       throw new ApiError(415, RADL_NOT_SUPPORTED);
     }
-    throw new InvalidInputError('altering a VM is not supported yet; change the template and POST it to the infrastructure');
+    throw new InvalidInputError(ALTER_NOT_SUPPORTED);
   }));
 
   // IM takes a comma-separated list of VM ids here.
@@ -61,6 +65,7 @@ export function vmRoutes(service: InfrastructureService, endpoint: EndpointFacto
 /** A feature of the VM's RADL system block (state, net_interface.0.ip, instance_id, ...). */
 function vmProperty(vm: VmView, name: string): unknown {
   const system = vmRadlJson(vm).find((c) => (c as { class?: string }).class === 'system') as Record<string, unknown> | undefined;
-  if (!system || name === 'class') return undefined;
+  // Own features only: `constructor`, `__proto__`, `toString` are not RADL features.
+  if (!system || name === 'class' || !Object.hasOwn(system, name)) return undefined;
   return system[name];
 }

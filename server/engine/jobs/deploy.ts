@@ -1,13 +1,14 @@
 /**
- * The deploy job (create and add resources): remove the VMs the request dropped, launch every VM
- * row without a cloud handle (with its recorded clientToken, so a resumed job never launches a
- * second copy), wait until they leave `pending`, then hand over to the configure job.
+ * The deploy job (create and add resources): remove the VMs the request dropped (the rest are
+ * re-configured without them first, see remove.ts), launch every VM row without a cloud handle
+ * (with its recorded clientToken, so a resumed job never launches a second copy), wait until they
+ * leave `pending`, then hand over to the configure job.
  */
 import type { EngineContext } from '../context';
 import type { JobHandler } from '../runner';
 import { errorMessage, throwIfAborted } from '../util';
 import { waitForVms } from './observe';
-import { removeVmsStep, type RemovedVm } from './remove';
+import { shrinkStep } from './remove';
 import { launchVms, relaunchAfterBootFailure, type LaunchFailure } from './launch';
 
 export type { LaunchFailure } from './launch';
@@ -48,11 +49,12 @@ function deploy(ctx: EngineContext): JobHandler {
     const inf = await ctx.store.getInfrastructure(infId);
     if (!inf || inf.phase === 'deleting') return {};
     const creds = ctx.credentialsOf(inf);
-    const removed: RemovedVm[] = [];
-    if (p.removeVmIds?.length) {
-      const r = await removeVmsStep(ctx, creds, infId, p.removeVmIds);
-      removed.push(...r.removed);
+    const shrinking = !!p.removeVmIds?.length;
+    if (shrinking) {
+      // The VMs that go are removed first, the rest re-configured without them before (remove.ts).
+      const r = await shrinkStep(ctx, creds, infId, job.id, p.removeVmIds!, { context: p.context !== false, signal });
       for (const e of r.errors) await ctx.log(infId, e);
+      throwIfAborted(signal);
     }
     const targets = (await ctx.store.listVms(infId)).filter((v) => !v.removing && (!p.vmIds || p.vmIds.includes(v.id)));
     const toLaunch = targets.filter((v) => !v.handle && v.state !== 'failed');
@@ -72,7 +74,9 @@ function deploy(ctx: EngineContext): JobHandler {
       allFailedToLaunch: targets.length > 0 && now.every((v) => !v || (!v.handle && v.state === 'failed')),
     };
     if (p.context === false) return { result };
-    return { result, next: { infrastructureId: infId, kind: 'configure', payload: removed.length ? { removed } : {} } };
+    // A pure shrink was configured by its shrink step; only new VMs need another run.
+    if (shrinking && !now.some((v) => v && v.state === 'running' && v.configured === null)) return { result };
+    return { result, next: { infrastructureId: infId, kind: 'configure', payload: {} } };
   };
 }
 

@@ -11,13 +11,9 @@ import { addMaster, addWorker, nodeFile, SCRIPTS, workerIp, type ClusterVm } fro
 import { createLab, type Lab } from '../../lab/lab';
 import { describeWithLab } from '../../lab/require-lab';
 import { startServerProcess, type ServerProcess } from '../../lab/server-process';
+import { PROBE } from './queue-probe';
 
 jest.setTimeout(120_000);
-
-/** The queue as the master sees it: waiting jobs in queue_waiting, running jobs per worker in busy.<ip>, registered workers in worker_list. */
-const PROBE = `w=$(cat "$HOME/queue_waiting" 2>/dev/null || echo 0); printf '{"waiting": %s, "busy": {' "$w"; sep=''; `
-  + `if [ -f "$HOME/worker_list" ]; then while read -r ip; do [ -n "$ip" ] || continue; b=$(cat "$HOME/busy.$ip" 2>/dev/null || echo 0); `
-  + `printf '%s"%s": %s' "$sep" "$ip" "$b"; sep=', '; done < "$HOME/worker_list"; fi; printf '}}\\n'`;
 
 describeWithLab('elastic cluster on the SSH lab', () => {
   const key = generateSshKeyPair('elastic-e2e');

@@ -228,6 +228,13 @@ export function neutronRouter(state: SimState): Router {
     res.status(204).end();
   });
 
+  // The quota-details extension: used/limit/reserved per resource.
+  r.get(['/quotas/:project/details', '/quotas/:project/details.json'], (req, res) => {
+    if (req.params.project !== pid(req)) fail(403, 'Not authorized.', 'HTTPForbidden');
+    const q = state.quotaOf(req.params.project);
+    const d = (used: number, limit: number) => ({ used, limit, reserved: 0 });
+    res.json({ quota: { floatingip: d(myFips(req).length, q.floatingips), security_group: d(myGroups(req).length, q.securityGroups) } });
+  });
   r.get('/quotas/:project', (req, res) => {
     const q = state.quotaOf(req.params.project);
     res.json({ quota: { floatingip: q.floatingips, security_group: q.securityGroups, security_group_rule: 1000, network: 100, port: 500, subnet: 100, router: 10 } });

@@ -255,6 +255,21 @@ export function novaRouter(state: SimState): Router {
     res.status(204).end();
   });
 
+  // IM's get_quotas reads this (libcloud ex_get_quota_set); only the token's own project, as Nova's policy.
+  r.get('/os-quota-sets/:project/detail', (req, res) => {
+    const pid = tokenOf(req).projectId!;
+    if (req.params.project !== pid) fail(403, `Policy doesn't allow os_compute_api:os-quota-sets:detail to be performed.`);
+    const q = state.quotaOf(pid);
+    const u = state.usage(pid);
+    const d = (in_use: number, limit: number) => ({ in_use, limit, reserved: 0 });
+    res.json({
+      quota_set: {
+        id: pid, cores: d(u.cores, q.cores), ram: d(u.ram, q.ram), instances: d(u.instances, q.instances),
+        key_pairs: d(state.keypairs.length, 100), metadata_items: d(0, 128), server_groups: d(0, 10), server_group_members: d(0, 10),
+      },
+    });
+  });
+
   r.get('/limits', (req, res) => {
     const pid = tokenOf(req).projectId!;
     const q = state.quotaOf(pid);

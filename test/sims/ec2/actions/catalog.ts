@@ -27,6 +27,8 @@ function describeImages({ model, params }: ActionContext) {
           'owner-id': [i.owner === 'amazon' ? '137112412989' : ACCOUNT_ID],
           'image-type': ['machine'],
           'is-public': [i.owner === 'amazon'],
+          'virtualization-type': ['hvm'],
+          'root-device-type': ['ebs'],
         })[n],
       ),
   );
@@ -241,7 +243,32 @@ function describeTags(ctx: ActionContext) {
   return { tagSet: page, nextToken };
 }
 
+/** The account limits EC2 states itself: the model's limits, and AWS's defaults for the rest. */
+function accountAttributes(model: Ec2Model): Record<string, string[]> {
+  return {
+    'supported-platforms': ['VPC'],
+    'default-vpc': ['vpc-default'],
+    'max-instances': [String(model.limits.instances)],
+    'max-elastic-ips': [String(model.limits.addresses)],
+    'vpc-max-elastic-ips': [String(model.limits.addresses)],
+    'vpc-max-security-groups-per-interface': ['5'],
+  };
+}
+
+function describeAccountAttributes({ model, params }: ActionContext) {
+  const all = accountAttributes(model);
+  const names = params.list('AttributeName');
+  for (const n of names) {
+    if (!(n in all)) throw new Ec2SimError('InvalidParameterValue', `Value (${n}) for parameter attributeName is invalid. Unknown attribute name.`);
+  }
+  const wanted = names.length ? names : Object.keys(all);
+  return {
+    accountAttributeSet: wanted.map((n) => ({ attributeName: n, attributeValueSet: all[n].map((v) => ({ attributeValue: v })) })),
+  };
+}
+
 export const catalogActions: ActionTable = {
+  DescribeAccountAttributes: describeAccountAttributes,
   DescribeImages: describeImages,
   DescribeInstanceTypes: describeInstanceTypes,
   DescribeRegions: describeRegions,

@@ -1,0 +1,215 @@
+/**
+ * The elasticity manager inside the server (docs/elasticity.md, "Wiring"): one ElasticManager on
+ * the real clock, its state in the server store, its probes over the configurator's connection to
+ * the master, its actions through the engine's AddResource/RemoveResource path.
+ *
+ *   const elastic = new ElasticRuntime({ store, logger, registry, shell: sshConfigurator });
+ *   const engine = await createEngine({ ..., planner: elastic.planner() });
+ *   const service = elastic.attach(engine.service);   // the service the REST layer uses
+ *   await elastic.start();                             // registers every elastic infrastructure, resumes
+ *   createApp({ service, elasticity: elastic, metrics: registry, ... });
+ *   ...; await elastic.stop(); await engine.close();
+ *
+ * The attached service keeps the manager in step with the infrastructures (create, import and
+ * add-resources register the template's policy; destroy and export-with-delete unregister it) and
+ * holds the infrastructure's lock around a user's add/remove, the same lock the manager decides
+ * and acts under, so the two never race.
+ */
+import type { Registry } from 'prom-client';
+import type { VmTarget } from '../configure/types';
+import type { AddResourcesOptions, Caller, CreateOptions, DestroyRequestOptions, InfrastructureService } from '../engine/service';
+import { MASTER_KEY } from '../engine/jobs/configure';
+import { defaultPlanner, type Planner } from '../engine/templates';
+import { KeyedSerial } from '../engine/util';
+import type { Store } from '../store/types';
+import { type Clock, systemClock } from './clock';
+import { ElasticManager } from './manager';
+import { ElasticMetrics } from './metrics';
+import { ownerCaller, policiesFromPlan, remoteExecOver, serviceActions, type MasterRun } from './ports';
+import type { RemoteExec } from './probes/types';
+import { KvStateStore } from './state';
+import type { ElasticityView } from './view';
+
+/** What runs a command on an infrastructure's master (the engine's SshConfigurator). */
+export interface MasterShell {
+  runOnMaster(infId: string, command: string, opts: { timeoutMs?: number; keepBytes?: number; master?: VmTarget }): Promise<{ exitCode: number; output: string }>;
+}
+
+interface RuntimeLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+export interface ElasticRuntimeOptions {
+  store: Store;
+  logger?: RuntimeLogger;
+  /** The server's registry (GET /metrics); default a private one. */
+  registry?: Registry;
+  /** The master's shell; without it (and without `exec`) probes fail with a clear SensingFailed. */
+  shell?: MasterShell;
+  /** Replaces the master's shell (tests: a fake probe on the Dummy cloud). */
+  exec?: (infId: string) => RemoteExec;
+  clock?: Clock;
+}
+
+/** Longest wait for ticks in flight at stop() before the engine is closed under them. */
+const STOP_WAIT_MS = 5_000;
+
+export class ElasticRuntime {
+  readonly manager: ElasticManager;
+  readonly metrics: ElasticMetrics;
+  private readonly locks = new KeyedSerial();
+  private readonly callerFor: (infId: string) => Promise<Caller>;
+  private engine?: InfrastructureService;
+
+  constructor(private readonly opts: ElasticRuntimeOptions) {
+    this.metrics = new ElasticMetrics(opts.registry);
+    this.callerFor = ownerCaller(opts.store);
+    const logger = opts.logger;
+    this.manager = new ElasticManager({
+      clock: opts.clock ?? systemClock,
+      store: new KvStateStore(opts.store),
+      metrics: this.metrics,
+      exec: opts.exec ?? ((infId) => remoteExecOver(this.masterRun(infId))),
+      events: logger ? (infId, e) => logger.info({ inf: infId, ...e, at: new Date(e.at).toISOString() }, 'elastic') : undefined,
+      actions: {
+        // Lazily: the engine is created after the runtime (it needs the runtime's planner).
+        listVms: (infId, node, frontEnd) => this.actions().listVms(infId, node, frontEnd),
+        addNodes: (infId, node, n) => this.actions().addNodes(infId, node, n),
+        removeVms: (infId, ids) => this.actions().removeVms(infId, ids),
+        withLock: (infId, fn) => this.locks.run(infId, fn),
+      },
+    });
+  }
+
+  /**
+   * The planner for createEngine: a template whose elastic knobs are invalid is refused (400 naming
+   * the knob) before anything is created, as any other template error.
+   */
+  planner(base: Planner = defaultPlanner): Planner {
+    return async (text, o) => {
+      const plan = await base(text, o);
+      policiesFromPlan(plan);
+      return plan;
+    };
+  }
+
+  /** The engine's service with the manager kept in step and the infrastructure's lock around add/remove. */
+  attach(engine: InfrastructureService): InfrastructureService {
+    this.engine = engine;
+    const rt = this;
+    // Every call not named here reaches the engine unchanged through the prototype (reads, actions,
+    // and whatever the service gains later).
+    return Object.assign(Object.create(engine) as InfrastructureService, {
+      async create(caller: Caller, tosca: string, o: CreateOptions) {
+        const id = await engine.create(caller, tosca, o);
+        if (!o.dryRun) await rt.register(id);
+        return id;
+      },
+      async importData(caller: Caller, data: string) {
+        const id = await engine.importData(caller, data);
+        await rt.register(id);
+        return id;
+      },
+      async addResources(caller: Caller, infId: string, tosca: string, context: boolean, o?: AddResourcesOptions) {
+        const ids = await rt.locks.run(infId, () => engine.addResources(caller, infId, tosca, context, o));
+        await rt.register(infId); // the merged template may declare (or change) a policy
+        return ids;
+      },
+      removeVms(caller: Caller, infId: string, vmIds: string[], context: boolean) {
+        return rt.locks.run(infId, () => engine.removeVms(caller, infId, vmIds, context));
+      },
+      async destroy(caller: Caller, infId: string, o: DestroyRequestOptions) {
+        await engine.vmIds(caller, infId); // the owner's, before anything changes
+        // Stop deciding at once (unregister drops it synchronously), then wait for a tick in flight.
+        const leaving = rt.manager.unregister(infId);
+        try {
+          await engine.destroy(caller, infId, o);
+        } catch (e) {
+          await leaving;
+          await rt.register(infId); // still there (the cloud refused): keep managing it
+          throw e;
+        }
+        await leaving;
+      },
+      async exportData(caller: Caller, infId: string, deleteAfter: boolean) {
+        const data = await engine.exportData(caller, infId, deleteAfter);
+        if (deleteAfter) await rt.manager.unregister(infId);
+        return data;
+      },
+    });
+  }
+
+  /** Registers every elastic infrastructure of the store (their saved state resumes) and starts the loop. */
+  async start(): Promise<void> {
+    for (const inf of await this.opts.store.listInfrastructures()) {
+      if (inf.plan.elastic.length > 0 && inf.phase !== 'deleting') await this.register(inf.id);
+    }
+    this.manager.start();
+  }
+
+  /** Stops the loop; ticks in flight get a few seconds to finish. The saved state stays. */
+  async stop(): Promise<void> {
+    this.manager.stop();
+    const ids = await this.opts.store.listInfrastructures().then((l) => l.map((i) => i.id), () => []);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(ids.map((id) => this.manager.unregister(id))),
+      new Promise((r) => { timer = setTimeout(r, STOP_WAIT_MS); }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  /** GET …/elasticity (the route checks the owner first). */
+  view(infId: string): Promise<ElasticityView> {
+    return this.manager.view(infId);
+  }
+
+  /** PUT …/elasticity: knobs, pause, per-node protection; 400 naming the knob. */
+  update(infId: string, body: unknown): Promise<ElasticityView> {
+    return this.manager.update(infId, body);
+  }
+
+  /** (Re)reads the infrastructure's plan: manages it when it declares elasticity, forgets it otherwise. */
+  private async register(infId: string): Promise<void> {
+    const inf = await this.opts.store.getInfrastructure(infId);
+    let policies: ReturnType<typeof policiesFromPlan> = [];
+    try {
+      policies = inf && inf.phase !== 'deleting' ? policiesFromPlan(inf.plan) : [];
+    } catch (e) {
+      // Stored before the knobs were checked at create: report it, do not manage it.
+      this.opts.logger?.warn({ inf: infId, err: (e as Error).message }, 'elastic: invalid policy, not managed');
+    }
+    if (policies.length === 0) return void (await this.manager.unregister(infId));
+    if (policies.length > 1) {
+      this.opts.logger?.warn({ inf: infId, targets: policies.map((p) => p.target) }, `elastic: one policy per infrastructure; managing "${policies[0].target}" only`);
+    }
+    this.manager.register(infId, policies[0]);
+  }
+
+  private actions() {
+    return serviceActions(this.engineService(), this.callerFor, { waitForLaunch: false });
+  }
+
+  /** A command on the master the configure step chose, through the configurator's connection. */
+  private masterRun(infId: string): MasterRun {
+    return async (command, o) => {
+      const shell = this.opts.shell;
+      if (!shell) throw new Error('no shell on the master: the server has no SSH configurator');
+      const masterId = await this.opts.store.getKv(infId, MASTER_KEY);
+      if (typeof masterId !== 'string') throw new Error('the master is not configured yet');
+      const vm = await this.engineService().vmInfo(await this.callerFor(infId), infId, masterId);
+      if (vm.cloudType.toLowerCase() === 'dummy') throw new Error(`the master (VM ${masterId}) is on the Dummy cloud: there is no shell to run the probe on`);
+      const publicIp = vm.publicIps[0];
+      const privateKey = vm.credentials?.privateKey;
+      if (!publicIp || !privateKey || !vm.credentials) throw new Error(`the master (VM ${masterId}) has no public IP or SSH key`);
+      const master: VmTarget = { vmId: masterId, nodeName: vm.nodeName, privateIp: vm.privateIps[0] ?? publicIp, publicIp, ssh: { user: vm.credentials.username, privateKey } };
+      return shell.runOnMaster(infId, command, { ...o, master });
+    };
+  }
+
+  private engineService(): InfrastructureService {
+    if (!this.engine) throw new Error('elastic runtime: attach(engine.service) first');
+    return this.engine;
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * The engine side of IM's smaller calls: owners of an infrastructure (authorization), a cloud's
+ * images and quotas (GET /clouds/{cloudId}/...), and disk snapshots. Clouds answer through the
+ * optional CloudConnector methods; a cloud type without one gets a 400 naming what it lacks.
+ */
+import type { CloudConnector, CloudImage, CloudQuotas } from '../../connectors/types';
+import { supportedCloudTypes } from '../../connectors/registry';
+import type { InfrastructureRecord } from '../store/types';
+import { InvalidInputError, VmNotFoundError } from '../errors';
+import type { Caller } from './service';
+import type { EngineContext } from './context';
+import { changedOwners, ownersOf, type NewOwner } from './owners';
+
+type Owned = (caller: Caller, infId: string) => Promise<InfrastructureRecord>;
+
+export class AccountOperations {
+  constructor(private readonly ctx: EngineContext, private readonly owned: Owned, private readonly mutable: Owned) {}
+
+  async owners(caller: Caller, infId: string): Promise<string[]> {
+    const inf = await this.owned(caller, infId);
+    return ownersOf(inf, caller).map((o) => o.username);
+  }
+
+  async changeOwners(caller: Caller, infId: string, added: NewOwner, overwrite: boolean): Promise<void> {
+    const inf = await this.mutable(caller, infId);
+    await this.ctx.store.setOwners(infId, changedOwners(ownersOf(inf, caller), added, overwrite));
+    this.ctx.logger.info({ inf: infId, overwrite }, 'infrastructure owners changed');
+  }
+
+  async cloudImages(caller: Caller, cloudId: string, filters?: Record<string, string>): Promise<CloudImage[]> {
+    const conn = this.cloud(caller, cloudId);
+    if (!conn.listImages) throw unsupported(conn, cloudId, 'list its images', 'listImages');
+    return conn.listImages(filters);
+  }
+
+  async cloudQuotas(caller: Caller, cloudId: string): Promise<CloudQuotas> {
+    const conn = this.cloud(caller, cloudId);
+    if (!conn.quotas) throw unsupported(conn, cloudId, 'report its quotas', 'quotas');
+    return conn.quotas();
+  }
+
+  async snapshotDisk(caller: Caller, infId: string, vmId: string, disk: number, imageName: string): Promise<string> {
+    const inf = await this.mutable(caller, infId);
+    const vm = await this.ctx.store.getVm(infId, vmId);
+    if (!vm || vm.removing) throw new VmNotFoundError(infId, vmId);
+    if (!vm.handle) throw new InvalidInputError(`VM ${vmId} has not been launched yet: nothing to snapshot`);
+    const creds = [...this.ctx.credentialsOf(inf).filter((c) => !caller.credentials.some((x) => x.id === c.id)), ...caller.credentials];
+    const conn = this.ctx.connector(creds, vm.cloudId);
+    if (!conn.snapshotDisk) throw unsupported(conn, vm.cloudId, 'snapshot a disk', 'snapshotDisk');
+    return conn.snapshotDisk(vm.handle, disk, imageName);
+  }
+
+  /** The connector of one credential line of this request. */
+  private cloud(caller: Caller, cloudId: string): CloudConnector {
+    const cred = caller.credentials.find((c) => c.id === cloudId);
+    if (!cred) {
+      const ids = caller.credentials.map((c) => `"${c.id}"`).join(', ') || 'none';
+      throw new InvalidInputError(`No credentials with id "${cloudId}" in the Authorization header (cloud ids sent: ${ids})`);
+    }
+    if (!supportedCloudTypes().includes(cred.type.toLowerCase())) {
+      throw new InvalidInputError(`Cloud "${cloudId}" is of type "${cred.type}", which this server does not support (supported: ${supportedCloudTypes().join(', ')})`);
+    }
+    return this.ctx.connector(caller.credentials, cloudId);
+  }
+}
+
+/**
+ * Which cloud types do it, named in the error so the caller knows what is supported. Kept here, by
+ * hand: connectors are only built from credentials, so their optional methods cannot be probed.
+ */
+const ABLE: Record<'listImages' | 'quotas' | 'snapshotDisk', string> = {
+  listImages: 'Dummy, OpenStack, EC2',
+  quotas: 'Dummy, OpenStack, EC2',
+  snapshotDisk: 'Dummy',
+};
+
+function unsupported(conn: CloudConnector, cloudId: string, what: string, method: keyof typeof ABLE): InvalidInputError {
+  return new InvalidInputError(`Cloud "${cloudId}" (type ${conn.type}) cannot ${what} yet; supported for: ${ABLE[method]}`);
+}

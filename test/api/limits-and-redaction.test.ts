@@ -1,0 +1,56 @@
+/**
+ * Small pieces behind the robustness guarantees: the body limit is read strictly (an unreadable
+ * one used to mean "no limit" to the body parser), secrets are masked in errors where they are born,
+ * and caller-written regular expressions run under a time limit.
+ */
+import { readConfig, UsageError } from '../../cli/serve';
+import { parseByteSize } from '../../server/api/body';
+import { credentialSecrets, maskingConnector, redact } from '../../connectors/shared/redact';
+import { RegexTimeoutError, testWithin } from '../../tosca/regex';
+
+describe('the body limit', () => {
+  it.each([['1mb', 1048576], ['512kb', 524288], ['100', 100], ['1.5MB', 1572864], [' 2 gb ', 2 * 1024 ** 3]])('reads %p', (text, bytes) => {
+    expect(parseByteSize(text)).toBe(bytes);
+  });
+
+  it.each(['lots', '', '-1mb', '1tb', '1 m b'])('refuses --body-limit %p at start', (text) => {
+    expect(() => readConfig(['--body-limit', text], {})).toThrow(UsageError);
+  });
+});
+
+describe('secret masking', () => {
+  const creds = [
+    { id: 'ost', type: 'OpenStack', fields: { host: 'https://keystone', username: 'demo', password: 'pa55word', tenant: 'demo' } },
+    { id: 'aws', type: 'EC2', fields: { username: 'AKID', password: 'pa55', token: 'tok' } },
+  ];
+
+  it('masks the values of secret fields only (long enough to be secrets), longest first', () => {
+    expect(credentialSecrets(creds)).toEqual(['pa55word', 'pa55']);
+    expect(redact("'pa55word' and pa55 at https://keystone for demo", credentialSecrets(creds))).toBe("'***' and *** at https://keystone for demo");
+  });
+
+  it('masks what a connector throws or rejects with, keeping the error class', async () => {
+    class CloudFailure extends Error {}
+    const conn = maskingConnector({
+      sync(): never { throw new CloudFailure('bad password pa55word'); },
+      async later(): Promise<never> { throw new CloudFailure('pa55word is too short'); },
+      value: 3,
+    }, credentialSecrets(creds));
+    expect(() => conn.sync()).toThrow(new CloudFailure('bad password ***'));
+    await expect(conn.later()).rejects.toThrow('*** is too short');
+    await expect(conn.later()).rejects.toBeInstanceOf(CloudFailure);
+    expect(conn.value).toBe(3);
+  });
+});
+
+describe('regular expressions written by callers', () => {
+  it('match as usual', () => {
+    expect(testWithin(/^ab+c$/, ['abbc', 'ac'])).toEqual([true, false]);
+  });
+
+  it('stop at the time limit instead of blocking the process', () => {
+    const started = Date.now();
+    expect(() => testWithin(/(a+)+$/, [`${'a'.repeat(40)}!`], 50)).toThrow(RegexTimeoutError);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+});
