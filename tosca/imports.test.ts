@@ -46,6 +46,22 @@ describe('import loading', () => {
     expect(c).not.toBe(a);
   });
 
+  test('a URL import is cached by URL + content hash: same text anywhere is one parse, other text or URL is not', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tosca-imp-'));
+    for (const f of ['a.yaml', 'b.yaml']) writeFileSync(path.join(dir, f), TYPES);
+    writeFileSync(path.join(dir, 'c.yaml'), TYPES + '  my.Other:\n    derived_from: tosca.nodes.Root\n');
+    const url = 'https://types.example.org/v1/types.yaml';
+    const via = (file: string, u = url) => new ImportResolver({ importMapDir: dir, importMap: { [u]: file } }).load(u, site);
+    const site = { file: parseYaml(HEAD, 'main.yaml', dir), path: ['imports', 0] };
+    const first = await via('a.yaml');
+    expect(first.name).toBe(url);
+    expect(await via('b.yaml')).toBe(first); // another copy, same bytes: no second parse
+    expect(await via('c.yaml')).not.toBe(first); // same URL, new content
+    const elsewhere = await via('a.yaml', 'https://types.example.org/v2/types.yaml');
+    expect(elsewhere).not.toBe(first); // same bytes, other URL: its relative imports resolve elsewhere
+    expect(elsewhere.base).toBe('https://types.example.org/v2/');
+  });
+
   test('templates with the same imports share one resolved type registry (type chains resolved once)', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tosca-imp-'));
     writeFileSync(path.join(dir, 'types.yaml'), TYPES);

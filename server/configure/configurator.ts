@@ -126,11 +126,22 @@ export class Configurator {
   cancelVm(infrastructureId: string, vmId: string): void {
     const st = this.infras.get(infrastructureId);
     if (!st) return;
+    this.cancelSteps(infrastructureId, vmId);
+    delete st.results[vmId];
+    st.runner.forget(vmId);
+  }
+
+  /**
+   * A VM is marked for removal: stop its steps in the current run (which then ends without it) and
+   * drop it from queued runs, but keep its host key and connection: its stop/delete operations
+   * (`teardown`) still log in to it before it is deleted.
+   */
+  cancelSteps(infrastructureId: string, vmId: string): void {
+    const st = this.infras.get(infrastructureId);
+    if (!st) return;
     st.control?.cancelled.add(vmId);
     st.control?.vmAborts.get(vmId)?.abort();
     if (st.next) st.next.req = { ...st.next.req, vms: st.next.req.vms.filter((v) => v.vmId !== vmId) };
-    delete st.results[vmId];
-    st.runner.forget(vmId);
   }
 
   /**

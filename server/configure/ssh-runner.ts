@@ -228,6 +228,8 @@ export class SshRunner {
         const timer = opts.timeoutMs ? setTimeout(() => stop(new StepTimeoutError(`VM ${node.vmId}: step timed out after ${opts.timeoutMs} ms`)), opts.timeoutMs) : undefined;
         const onAbort = () => stop(new StepCancelledError(`VM ${node.vmId}: step cancelled`));
         opts.signal?.addEventListener('abort', onAbort, { once: true });
+        // cancelled while the channel was opening: the listener above would never fire
+        if (opts.signal?.aborted) onAbort();
         stream.on('data', (d: Buffer) => tail.push(d));
         stream.stderr.on('data', (d: Buffer) => tail.push(d));
         stream.on('exit', (code: number | null, sig?: string) => { exitCode = code ?? -1; exitSignal = sig; });

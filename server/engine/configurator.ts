@@ -72,6 +72,11 @@ export interface Configurator {
   teardown?(req: TeardownRequest): Promise<void>;
   /** A VM was removed: its instance is gone (cancel its steps, forget its host key). */
   vmRemoved?(infrastructureId: string, vmId: string): void;
+  /**
+   * Optional: a VM was just marked for removal (DELETE .../vms): stop its steps in a configuration
+   * run in progress, so that run ends and the removal need not wait for them (issue 6, E-JOIN-4).
+   */
+  vmLeaving?(infrastructureId: string, vmId: string): void;
   /** The infrastructure is destroyed (close connections, drop caches). */
   release?(infrastructureId: string): Promise<void>;
   /** Called by engine.close(). */

@@ -45,7 +45,8 @@ function vmNetworks(vm: VmView): { networks: RadlNetwork[]; features: Feature[] 
   return { networks, features };
 }
 
-function systemOf(vm: VmView): { networks: RadlNetwork[]; features: Feature[] } {
+/** withKey: the VM's SSH private key, for VM info only (IM's infrastructure RADL has none either). */
+function systemOf(vm: VmView, withKey = true): { networks: RadlNetwork[]; features: Feature[] } {
   const { networks, features: netFeatures } = vmNetworks(vm);
   const features: Feature[] = [];
   for (const [k, v] of Object.entries(vm.system)) {
@@ -55,7 +56,7 @@ function systemOf(vm: VmView): { networks: RadlNetwork[]; features: Feature[] } 
   if (vm.credentials) {
     features.push(['disk.0.os.credentials.username', vm.credentials.username]);
     if (vm.credentials.password) features.push(['disk.0.os.credentials.password', vm.credentials.password]);
-    if (vm.credentials.privateKey) features.push(['disk.0.os.credentials.private_key', vm.credentials.privateKey]);
+    if (withKey && vm.credentials.privateKey) features.push(['disk.0.os.credentials.private_key', vm.credentials.privateKey]);
   }
   features.push(['state', vm.state]);
   if (vm.instanceId) features.push(['instance_id', vm.instanceId]);
@@ -100,7 +101,7 @@ export function infrastructureRadlText(vms: VmView[]): string {
   const nets = new Map<string, RadlNetwork>();
   const systems: string[] = [];
   for (const vm of vms) {
-    const { networks, features } = systemOf(vm);
+    const { networks, features } = systemOf(vm, false);
     for (const n of networks) nets.set(n.id, n);
     systems.push(systemText(vm.nodeName, features));
   }

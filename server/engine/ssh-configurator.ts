@@ -82,6 +82,10 @@ export class SshConfigurator implements Configurator {
     this.core.cancelVm(infrastructureId, vmId);
   }
 
+  vmLeaving(infrastructureId: string, vmId: string): void {
+    this.core.cancelSteps(infrastructureId, vmId);
+  }
+
   async release(infrastructureId: string): Promise<void> {
     this.logs.delete(infrastructureId);
     await this.core.release(infrastructureId);

@@ -4,6 +4,7 @@
  * exported; the importer's credentials are used from then on, as IM does.
  */
 import type { Plan } from '../../tosca/plan';
+import { MAX_COUNT } from '../../tosca/plan/compute';
 import type { InfrastructurePhase, InfrastructureRecord, NewVm, VmRecord } from '../store/types';
 import { InvalidInputError } from '../errors';
 import type { CloudCredential, VmState } from '../../connectors/types';
@@ -103,6 +104,9 @@ export function parseExport(data: string): ExportedInfrastructure {
  */
 export function importedPlan(doc: ExportedInfrastructure, planned: Plan, credentials: CloudCredential[]): Plan {
   const counts = new Map(doc.plan.computes.map((c) => [c.name, c.count]));
+  for (const [name, count] of counts) {
+    if (count < 0 || count > MAX_COUNT) throw new InvalidInputError(`Invalid infrastructure data: the count of "${name}" is out of 0..${MAX_COUNT}`);
+  }
   const plan: Plan = { ...planned, computes: planned.computes.map((c) => (counts.has(c.name) ? { ...c, count: counts.get(c.name)! } : c)) };
   const nodes = new Set(plan.computes.map((c) => c.name));
   const clouds = new Set(credentials.map((c) => c.id));

@@ -7,6 +7,8 @@ import { readConfig, UsageError } from '../../cli/serve';
 import { parseByteSize } from '../../server/api/body';
 import { credentialSecrets, maskingConnector, redact } from '../../connectors/shared/redact';
 import { RegexTimeoutError, testWithin } from '../../tosca/regex';
+import type { CloudCredential } from '../../connectors/types';
+import { parseYaml } from '../../tosca/yaml/source';
 
 describe('the body limit', () => {
   it.each([['1mb', 1048576], ['512kb', 524288], ['100', 100], ['1.5MB', 1572864], [' 2 gb ', 2 * 1024 ** 3]])('reads %p', (text, bytes) => {
@@ -19,7 +21,7 @@ describe('the body limit', () => {
 });
 
 describe('secret masking', () => {
-  const creds = [
+  const creds: CloudCredential[] = [
     { id: 'ost', type: 'OpenStack', fields: { host: 'https://keystone', username: 'demo', password: 'pa55word', tenant: 'demo' } },
     { id: 'aws', type: 'EC2', fields: { username: 'AKID', password: 'pa55', token: 'tok' } },
   ];
@@ -52,5 +54,25 @@ describe('regular expressions written by callers', () => {
     const started = Date.now();
     expect(() => testWithin(/(a+)+$/, [`${'a'.repeat(40)}!`], 50)).toThrow(RegexTimeoutError);
     expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('fail at once once they have run out of time', () => {
+    const re = /(b+)+$/;
+    expect(() => testWithin(re, [`${'b'.repeat(40)}!`], 50)).toThrow(RegexTimeoutError);
+    const started = Date.now();
+    for (let i = 0; i < 100; i++) expect(() => testWithin(re, ['b'], 50)).toThrow(RegexTimeoutError);
+    expect(Date.now() - started).toBeLessThan(500);
+  });
+});
+
+describe('YAML nesting', () => {
+  const nested = (n: number) => `x: ${'['.repeat(n)}1${']'.repeat(n)}\n`;
+
+  it('is read up to 100 levels', () => {
+    expect(() => parseYaml(nested(99), 't.yaml')).not.toThrow();
+  });
+
+  it.each([101, 2_000, 200_000])('is refused at %p levels, with the limit named', (n) => {
+    expect(() => parseYaml(nested(n), 't.yaml')).toThrow(/YAML nesting too deep \(over 100 levels\)/);
   });
 });

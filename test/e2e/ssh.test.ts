@@ -86,6 +86,9 @@ const TEARDOWN_SCRIPTS: Record<string, string> = {
 const BROKEN_WN_CONFIGURE = SCRIPTS['wn_configure.sh'].replace('set -e\n',
   'set -e\nif [ -e "$HOME/broken" ]; then echo "E2E-FAILURE: condor_collector unreachable from $MY_IP" >&2; exit 7; fi\n');
 
+/** The worker's start step, slow (60 s) where the VM has a marker file: a run still in progress. */
+const SLOW_WN_START = SCRIPTS['wn_start.sh'].replace('#!/bin/sh\n', '#!/bin/sh\nif [ -e "$HOME/slow" ]; then sleep 60; fi\n');
+
 interface Vm { id: string; node: string; privateIp: string; publicIp?: string; host: LabHost }
 
 for (const kind of ['openstack', 'ec2'] as CloudKind[]) describeWithLab(`issue 6 end to end on ${kind}: SSH configuration through the master, over the REST API`, () => {
@@ -126,6 +129,14 @@ for (const kind of ['openstack', 'ec2'] as CloudKind[]) describeWithLab(`issue 6
   async function waitUntil(what: string, ok: () => boolean, timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!ok()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async function waitUntilAsync(what: string, ok: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await ok())) {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -338,6 +349,40 @@ for (const kind of ['openstack', 'ec2'] as CloudKind[]) describeWithLab(`issue 6
     expect(stepCount(fresh.host, 'lrms_wn', 'create')).toBe(1);
     expect(sorted(workerList())).toEqual(sorted(workers().map((w) => w.privateIp)));
     expect(workerList()).toHaveLength(7);
+  });
+
+  test('contmsg shows a step while it runs; deleting its VM mid-run cancels its steps and the run ends', async () => {
+    const victim = workers()[1];
+    const others = workers().filter((w) => w.id !== victim.id);
+    writeFileSync(join(rig.scriptsDir, 'wn_start.sh'), SLOW_WN_START);
+    writeFileSync(join(victim.host.homeDir, 'slow'), '');
+    try {
+      // a full reconfigure (no vm_list): every VM runs everything; the victim's start hangs
+      const running = new RegExp(`^\\S.*: VM ${victim.id} lrms_wn Standard\\.start: running$`, 'mg');
+      const runningLines = (text: string) => text.match(running)?.length ?? 0;
+      const earlier = runningLines((await api('GET', `${infPath}/contmsg`)).text); // the runs before this one
+      expect((await api('PUT', `${infPath}/reconfigure`)).status).toBe(200);
+      let log = '';
+      await waitUntilAsync('the running step in contmsg', async () => runningLines(log = (await api('GET', `${infPath}/contmsg`)).text) > earlier);
+      // while it runs: IM's state is `running`, the steps done so far are there with time, VM, node, exit status
+      expect((await api('GET', `${infPath}/state`, { accept: 'application/json' })).json().state.state).toBe('running');
+      expect(log).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\d[ T]\\d\\d:\\d\\d:\\d\\d.*: VM ${victim.id} lrms_wn Standard\\.configure: ok, exit 0`, 'm'));
+      expect(runningLines((await api('GET', `${infPath}/vms/${victim.id}/contmsg`)).text)).toBe(earlier + 1);
+
+      const t0 = Date.now();
+      const r = await api('DELETE', `${infPath}/vms/${victim.id}`);
+      if (r.status !== 200) throw failWith('DELETE vm', r);
+      // the 60 s step was cancelled: neither the run nor the removal waited for it
+      expect(Date.now() - t0).toBeLessThan(20_000);
+      const view = await settledState();
+      expect(view.state).toBe('configured');
+      expect(Object.keys(view.vm_states).sort()).toEqual([master().id, ...others.map((w) => w.id)].sort());
+      expect((await api('GET', `${infPath}/vms/${victim.id}`)).status).toBe(404);
+      expect(sorted(workerList())).toEqual(sorted(others.map((w) => w.privateIp)));
+      expect((await api('GET', `${infPath}/contmsg?headeronly=true`, { accept: 'text/plain' })).text).toContain(`Removed VM(s) ${victim.id}.`);
+    } finally {
+      writeFileSync(join(rig.scriptsDir, 'wn_start.sh'), SCRIPTS['wn_start.sh']);
+    }
   });
 
   test('destroy: every server and host gone, the floating IP kept in the project', async () => {

@@ -37,9 +37,16 @@ describe('isolation and bad input (tosca-im serve)', () => {
       ['GET', ''], ['GET', '/state'], ['GET', '/contmsg'], ['GET', '/outputs'], ['GET', '/tosca'], ['GET', '/radl'],
       ['GET', '/data'], ['GET', '/vms/0'], ['GET', '/vms/0/state'], ['PUT', '/stop'], ['PUT', '/reconfigure'],
       ['PUT', '/vms/0/stop'], ['DELETE', '/vms/0'], ['POST', '', clusterTemplate(3)], ['DELETE', ''],
+      // the rest of the routes that name an infrastructure
+      ['PUT', '/start'], ['PUT', '/reboot'], ['GET', '/vms/0/contmsg'], ['GET', '/vms/0/net_interface.0.ip'],
+      ['PUT', '/vms/0/start'], ['PUT', '/vms/0/reboot'], ['PUT', '/vms/0', clusterTemplate(1)],
+      ['PUT', '/vms/0/disks/0/snapshot?image_name=stolen'], ['GET', '/authorization'],
+      ['POST', '/authorization', '{"username": "bob", "password": "bob-pw"}'], ['GET', '/elasticity'],
+      ['PUT', '/elasticity', '{"paused": true}'], ['GET', '/data?delete=yes'], ['DELETE', '?force=yes'],
     ];
     for (const [method, suffix, body] of probes) {
-      const r = await call(url, method, `/infrastructures/${aliceInf}${suffix}`, { auth: BOB, type: body ? 'text/yaml' : undefined, body });
+      const type = body === undefined ? undefined : body.startsWith('{') ? 'application/json' : 'text/yaml';
+      const r = await call(url, method, `/infrastructures/${aliceInf}${suffix}`, { auth: BOB, type, body });
       expect([method, suffix, r.status]).toEqual([method, suffix, 404]);
       expect(r.text).toMatch(NOT_FOUND);
     }
@@ -49,6 +56,7 @@ describe('isolation and bad input (tosca-im serve)', () => {
     const state = await call(url, 'GET', `/infrastructures/${aliceInf}/state`, { auth: ALICE });
     expect(state.status).toBe(200);
     expect(Object.keys(state.json().state.vm_states)).toHaveLength(2);
+    expect((await call(url, 'GET', `/infrastructures/${aliceInf}/authorization`, { auth: ALICE, accept: 'application/json' })).json()).toEqual({ authorization: ['alice'] });
     // Same user name, other password: another owner.
     expect((await call(url, 'GET', `/infrastructures/${aliceInf}`, { auth: imAuth('alice', 'guess') })).status).toBe(404);
   });

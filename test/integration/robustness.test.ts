@@ -19,7 +19,7 @@ const SECRET = 'FUZZ-S3CRET-7f3a';
 const VALID_TOSCA = clusterTemplate(3);
 const FLAG_VALUES = new Set(['yes', 'no', 'true', 'false', '1', '0', '']);
 /** What node's parser refuses before express (server/api/client-error.ts): text only, Accept unread. */
-const PARSER_LEVEL = /^(Bad request: |Request header fields too large|Request chunk extensions too large|Request timeout)/;
+const PARSER_LEVEL = /^(Bad request: |Request header fields too large|Request chunk extensions too large|Request timeout|Method CONNECT not allowed)/;
 
 jest.setTimeout(120_000);
 
@@ -153,6 +153,21 @@ const deepFlow = fc.tuple(fc.integer({ min: 1_000, max: 60_000 }), fc.constantFr
   `tosca_definitions_version: ${open.repeat(n)}1${(open === '[' ? ']' : '}').repeat(n)}\n`);
 const deepBlock = fc.integer({ min: 50, max: 1_400 }).map((n) =>
   `tosca_definitions_version:\n${Array.from({ length: n }, (_, i) => `${' '.repeat(i + 1)}a:`).join('\n')} 1\n`);
+/** Deep but otherwise valid: parses, then used to overflow the stack of GET /tosca (500). */
+const deepValid = fc.tuple(fc.integer({ min: 101, max: 3_000 }), fc.constantFrom('[', '{a: ')).map(([n, open]) =>
+  `${TOSCA_HEAD}metadata: {x: ${open.repeat(n)}1${(open === '[' ? ']' : '}').repeat(n)}}\n` +
+  'topology_template:\n  node_templates:\n    front:\n      type: tosca.nodes.Compute\n');
+/** More VMs than a template may ask for (1,000): used to stall the server building a billion rows. */
+const countNode = (name: string, count: string) =>
+  `    ${name}:\n      type: tosca.nodes.Compute\n      capabilities:\n        scalable:\n          properties:\n            count: ${count}\n`;
+const hugeCount = fc.oneof(
+  fc.oneof(fc.integer({ min: 1_001, max: Number.MAX_SAFE_INTEGER }), fc.integer({ min: -1_000_000, max: -1 })).map(String),
+  fc.constantFrom('1e9', '1e20', '1.5', '.inf', '-.inf', '.nan'),
+).map((count) => `${TOSCA_HEAD}topology_template:\n  node_templates:\n${countNode('front', count)}`);
+const tooManyInAll = fc.integer({ min: 2, max: 20 }).map((nodes) => {
+  const each = Math.ceil(1_001 / nodes);
+  return `${TOSCA_HEAD}topology_template:\n  node_templates:\n${Array.from({ length: nodes }, (_, i) => countNode(`n${i}`, String(each))).join('')}`;
+});
 const hugeLine = fc.integer({ min: 1_100_000, max: 1_500_000 }).map((n) => `${TOSCA_HEAD}description: ${'x'.repeat(n)}\n`);
 const randomBytes = fc.uint8Array({ maxLength: 2_000 }).map((b) => Buffer.from(b));
 const notTosca = fc.oneof(
@@ -160,7 +175,7 @@ const notTosca = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 200 }),
   fc.json().map((j) => `${j}\n`),
   fc.constant(`${TOSCA_HEAD}topology_template:\n  node_templates:\n    front:\n      type: tosca.nodes.Nope\n`),
-  yamlBomb, deepFlow, deepBlock, hugeLine,
+  yamlBomb, deepFlow, deepBlock, deepValid, hugeLine, hugeCount, tooManyInAll,
 );
 /** Types create/add never take, even with a valid template. */
 const refusedType = fc.oneof(
@@ -294,13 +309,47 @@ it('imports a tampered export only if every later request about it still works',
   }), { numRuns: 120 });
 });
 
-it('bounds the time of a filter with catastrophic backtracking, and keeps serving meanwhile', async () => {
+it('answers junk on the owner, cloud, snapshot and elasticity routes without a 5xx', async () => {
+  const route = fc.constantFrom(
+    'PUT /infrastructures/{inf}/elasticity', 'POST /infrastructures/{inf}/authorization', 'GET /infrastructures/{inf}/authorization?{q}',
+    'PUT /infrastructures/{inf}/vms/0/disks/{id}/snapshot?image_name={q}', 'PUT /infrastructures/{inf}/vms/{id}/disks/0/snapshot',
+    'GET /clouds/{id}/images?filters={q}', 'GET /clouds/dummy/images?filters={q}', 'GET /clouds/{id}/quotas', 'GET /infrastructures/{id}/elasticity',
+  );
+  const body = fc.oneof(fc.constant(undefined), fc.json({ maxDepth: 3 }), randomBytes, yamlBomb);
+  await fc.assert(fc.asyncProperty(route, junkId, badFlag, body, fc.constantFrom('application/json', 'text/plain', 'text/yaml', undefined), accept,
+    async (shape, id, q, b, type, acc) => {
+      const [method, template] = shape.split(' ');
+      const path = template.replace('{inf}', aliceInf).replace('{id}', id).replace('{q}', q);
+      const req: RawRequest = { method, path, headers: { Authorization: ALICE, Accept: acc, 'Content-Type': b === undefined ? undefined : type }, body: b };
+      const reply = await rawRequest(srv.url, req);
+      if (reply.status >= 400) expectRefused(req, reply);
+      else expect([path, reply.status]).toEqual([path, 200]);
+    }), { numRuns: 150 });
+});
+
+it('refuses a burst of 150 concurrent bad requests, each with a 4xx', async () => {
+  const authReqs = fc.sample(fc.tuple(authorization, aimedAtAlice), 50).map(([auth, [method, suffix, body]]): RawRequest => ({
+    method, path: `/infrastructures/${aliceInf}${suffix}`, headers: { Authorization: auth, 'Content-Type': body ? 'text/yaml' : undefined }, body,
+  }));
+  const bodyReqs = fc.sample(badBody, 50).map((b): RawRequest => {
+    const [body, type, extra] = b as readonly [string | Buffer, string | undefined, Record<string, string>?];
+    return { method: 'POST', path: `/infrastructures/${aliceInf}`, headers: { Authorization: ALICE, 'Content-Type': type, ...extra }, body };
+  });
+  const flagReqs = fc.sample(fc.tuple(flagRoutes, badFlag), 50).map(([[method, suffix, name, body], v]): RawRequest => ({
+    method, path: `/infrastructures${suffix ? `/${suffix.replace('{inf}', aliceInf)}` : ''}?${name}=${v.replace(/\{name\}/g, name)}`,
+    headers: { Authorization: ALICE, 'Content-Type': body ? 'text/yaml' : undefined }, body,
+  }));
+  const all = [...authReqs, ...bodyReqs, ...flagReqs];
+  const replies = await Promise.all(all.map((r) => rawRequest(srv.url, r, 30_000)));
+  replies.forEach((reply, i) => expectRefused(all[i], reply));
+});
+
+it('stops a filter with catastrophic backtracking at its time limit (500 ms) with a 400', async () => {
   // Alice's own template holds the text the pattern backtracks on.
   const bait = `${clusterTemplate(1)}# ${'a'.repeat(40)}!\n`;
   const created = await call(srv.url, 'POST', '/infrastructures', { auth: MALLORY, type: 'text/yaml', body: bait });
   expect(created.status).toBe(200);
-  const slow = rawRequest(srv.url, { method: 'GET', path: `/infrastructures?filter=${encodeURIComponent('(a+)+$')}`, headers: { Authorization: MALLORY } });
-  const r = await slow;
+  const r = await rawRequest(srv.url, { method: 'GET', path: `/infrastructures?filter=${encodeURIComponent('(a+)+$')}`, headers: { Authorization: MALLORY } });
   expect(r.status).toBe(400);
   expect(r.text).toMatch(/filter regular expression.*did not finish/);
   expect(r.ms).toBeLessThan(5_000);
@@ -329,9 +378,10 @@ it('answers what node refuses before express in IM\'s text shape', async () => {
     [{ Authorization: Buffer.from(`type = InfrastructureManager; username = a\u0000; password = ${SECRET}`, 'latin1') }, 400],
     [{ Authorization: `type = InfrastructureManager; username = a; password = ${SECRET}${'x'.repeat(20_000)}` }, 431],
     [{ Authorization: ALICE, 'Content-Length': 'ten' }, 400],
+    [{ Authorization: ALICE, method: 'CONNECT' }, 405],
   ];
-  for (const [headers, status] of cases) {
-    const req = { method: 'GET', path: '/infrastructures', headers: { ...headers, Accept: 'application/json' } };
+  for (const [{ method, ...headers }, status] of cases) {
+    const req = { method: String(method ?? 'GET'), path: method ? 'example.org:443' : '/infrastructures', headers: { ...headers, Accept: 'application/json' } };
     const r = await rawRequest(srv.url, req);
     expect(r.status).toBe(status);
     expectRefused(req, r);

@@ -23,7 +23,8 @@ const IM_TOKEN = 'Im-T0ken-w3Kp';
 const OST_PASSWORD = 'Ost-Pa55-r7Vx';
 const OST_WRONG = 'Ost-Wr0ng-m2Jc';
 const DUMMY_SECRET = 'Dummy-S3cret-h5Ny';
-const SECRETS = [IM_PASSWORD, IM_TOKEN, OST_PASSWORD, OST_WRONG, DUMMY_SECRET];
+const NEW_OWNER_PASSWORD = 'Dave-Pa55-k4Lq';
+const SECRETS = [IM_PASSWORD, IM_TOKEN, OST_PASSWORD, OST_WRONG, DUMMY_SECRET, NEW_OWNER_PASSWORD];
 const UBUNTU = '0c1d2e3f-1111-4a2b-8c3d-000000000002';
 
 let ost: OpenStackSim;
@@ -165,6 +166,14 @@ describe('a full life cycle with secrets in every credential line', () => {
     const system = (vm0.json().radl as Array<Record<string, string>>).find((c) => c.class === 'system')!;
     privateKey = system['disk.0.os.credentials.private_key'];
     expect(privateKey).toMatch(/BEGIN OPENSSH PRIVATE KEY/);
+    // A second owner, added by password (stored as its owner id only).
+    const dave = imAuth('dave', NEW_OWNER_PASSWORD, 'id = dummy; type = Dummy');
+    const added = await req('POST', `/infrastructures/${dummyInf}/authorization`, {
+      auth: alice(), type: 'application/json', body: JSON.stringify({ type: 'InfrastructureManager', username: 'dave', password: NEW_OWNER_PASSWORD }),
+    });
+    expect(added.status).toBe(200);
+    expect((await req('GET', `/infrastructures/${dummyInf}/state`, { auth: dave })).status).toBe(200);
+    await req('POST', `/infrastructures/${dummyInf}/authorization`, { auth: alice(), type: 'application/json', body: `{"password": "${NEW_OWNER_PASSWORD}",` });
     const exported = await req('GET', `/infrastructures/${dummyInf}/data`, { auth: alice(), accept: 'application/json' });
     const imported = await req('PUT', '/infrastructures', { auth: aliceDummyFirst(), type: 'application/json', body: exported.json().data });
     expect(imported.status).toBe(200);
@@ -186,6 +195,9 @@ describe('a full life cycle with secrets in every credential line', () => {
     const keyBody = privateKey.split('\n')[1];
     const own = answers.filter((a) => a.text.includes(keyBody) || a.text.includes(keyBody.replace(/\//g, '\\/')));
     expect(own.length).toBeGreaterThan(0);
+    // VM info as IM gives it, and the export (an import must reach its VMs); not the infrastructure's RADL.
+    for (const a of own) expect(a.what).toMatch(/^GET \/infrastructures\/[^/]+\/(vms\/\d+|data) /);
+    expect(own.some((a) => /\/vms\/\d+ /.test(a.what))).toBe(true);
     // Bob asks for everything Alice has, in every form: 404s that hold no key.
     const before = answers.length;
     for (const inf of [dummyInf, ostInf]) {

@@ -161,6 +161,9 @@ describe('located errors', () => {
     expect(e.line).toBeGreaterThanOrEqual(4);
     expect(e.message).toMatch(new RegExp(`^bad\\.yaml:${e.line}:${e.column} `));
     expect(e.message).toMatch(/YAML syntax error/);
+    // the path of the last key read before the error, also in the message
+    expect(e.yamlPath).toMatch(/^topology_template\.node_templates\.server/);
+    expect(e.message).toContain(` ${e.yamlPath}: YAML syntax error`);
   });
 
   test('duplicate keys', async () => {
@@ -203,6 +206,21 @@ describe('located errors', () => {
     writeFileSync(path.join(dir, 'types.yaml'), `${HEAD}node_types:\n  my.Broken:\n    derived_from: my.Missing\n`);
     const e = await failure(`${HEAD}imports:\n  - types.yaml\ntopology_template:\n  node_templates:\n    x:\n      type: my.Broken\n`, { baseDir: dir });
     expectLocated(e, 'unknown-type', 4, 5, 'node_types.my.Broken.derived_from', /unknown type my\.Missing/, path.join(dir, 'types.yaml'));
+  });
+
+  test('keys that YAML 1.1 reads as booleans (n, y) are located at themselves', async () => {
+    const e = await failure(`${HEAD}topology_template:
+  node_templates:
+    y:
+      type: tosca.nodes.Compute
+    n:
+      type: tosca.nodes.Compute
+      capabilities:
+        host:
+          properties:
+            num_cpus: many
+`);
+    expectLocated(e, 'wrong-type', 11, 13, 'topology_template.node_templates.n.capabilities.host.properties.num_cpus', /"many" is not a valid integer/);
   });
 
   test('not a TOSCA document', async () => {

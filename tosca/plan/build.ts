@@ -2,7 +2,7 @@
 import type { ComputePlan, Plan, PlanValue, SoftwarePlan } from '../plan';
 import type { ServiceTemplate } from '../template/model';
 import type { TemplateResolver } from '../template/resolve';
-import { computePlan, portsOf } from './compute';
+import { computePlan, portsOf, MAX_COUNT } from './compute';
 import { PlanContext } from './context';
 import { elasticClusterPolicies, isElasticCluster, scalingPolicies, targetComputes } from './elastic';
 import { applyFloatingIp, applyPort, networkPlan, volumePlan } from './network';
@@ -28,10 +28,13 @@ export function buildPlan(st: ServiceTemplate, resolver: TemplateResolver): Plan
     elastic: [],
   };
   const computes = new Map<string, ComputePlan>();
+  let vms = 0;
   for (const nt of st.nodes.values()) {
     plan.nodes.push({ name: nt.name, type: nt.type.name, properties: resolver.nodeProperties(nt) });
     if (ctx.isCompute(nt)) {
       const c = computePlan(nt, ctx);
+      vms += c.count;
+      if (vms > MAX_COUNT) throw nt.file.error('constraint', `the template asks for more than ${MAX_COUNT} VMs in all`, nt.path);
       const ops = lifecycleOperations(nt, ctx);
       if (ops.length) c.operations = ops;
       computes.set(nt.name, c);

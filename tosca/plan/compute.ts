@@ -12,6 +12,13 @@ import { bool, num, str, unwrapClause } from './values';
 
 type Props = Record<string, PlanValue>;
 
+/**
+ * VMs a template may ask for, per node and in all: more than a cloud account holds, and a typo such as
+ * `count: 1e9` must not have the engine build a billion VM records (it stalled the whole server,
+ * even for a dry run).
+ */
+export const MAX_COUNT = 1000;
+
 export function computePlan(nt: NodeTemplate, ctx: PlanContext): ComputePlan {
   const r = ctx.resolver;
   const capOfType = (type: string, fallback: string): string | undefined => {
@@ -33,6 +40,10 @@ export function computePlan(nt: NodeTemplate, ctx: PlanContext): ComputePlan {
   const minInstances = num(scalable.min_instances);
   const maxInstances = num(scalable.max_instances);
   const count = num(scalable.count) ?? num(scalable.default_instances) ?? minInstances ?? 1;
+  if (!Number.isInteger(count) || count < 0 || count > MAX_COUNT) {
+    throw nt.file.error('constraint', `count ${count} is out of range: a node has 0 to ${MAX_COUNT} instances`,
+      [...nt.path, 'capabilities', 'scalable', 'properties', 'count']);
+  }
   const removal = Array.isArray(scalable.removal_list) ? scalable.removal_list.map((x) => text(x)) : [];
 
   const plan: ComputePlan = {

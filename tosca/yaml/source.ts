@@ -59,7 +59,8 @@ export class SourceFile {
     for (const seg of path) {
       if (isAlias(node) && this.doc) node = node.resolve(this.doc);
       if (isMap(node)) {
-        const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
+        // by the key as written too: this tree reads `n`/`y` keys as YAML 1.1 booleans, js-yaml (and the path) as text
+        const pair = node.items.find((p) => isScalar(p.key) && (String(p.key.value) === String(seg) || p.key.source === String(seg)));
         if (!pair) break;
         const key = pair.key as Scalar;
         offset = key.range?.[0] ?? offset;
@@ -148,19 +149,42 @@ export function parseYaml(text: string, name: string, base?: string, lastKeyWins
   try {
     value = jsyaml.load(text, { schema: SCHEMA, json: lastKeyWins, filename: name });
   } catch (e) {
+    if (e instanceof RangeError) throw tooDeep(name); // the parser's own stack overflowed
     throw locatedSyntaxError(text, name, base, e, lastKeyWins);
   } finally {
     floatTexts = undefined;
   }
   // without aliases js-yaml's output is already plain data (no Date: the schema has no timestamp type)
-  if (!ALIAS_RE.test(text)) return new SourceFile(name, text, value ?? null, base, floats);
+  if (!ALIAS_RE.test(text)) return new SourceFile(name, text, checkDepth(value ?? null, name), base, floats);
   const budget = { left: MAX_EXPANDED_NODES };
   const plain = normalise(value, budget);
   if (budget.left < 0) {
     // aliases can make a small file expand exponentially ("billion laughs"); refuse before anyone walks it
     throw new ToscaError('yaml-syntax', `YAML document too large once aliases are expanded (over ${MAX_EXPANDED_NODES} nodes)`, name, 1, 1, []);
   }
-  return new SourceFile(name, text, plain, base, floats);
+  return new SourceFile(name, text, checkDepth(plain, name), base, floats);
+}
+
+/**
+ * Far deeper than any template needs; what is deeper parses, but the recursive walks after it
+ * (evaluation, re-serialising the template for GET /tosca) overflow the stack at ~1,000 levels.
+ */
+const MAX_DEPTH = 100;
+
+function tooDeep(name: string): ToscaError {
+  return new ToscaError('yaml-syntax', `YAML nesting too deep (over ${MAX_DEPTH} levels)`, name, 1, 1, []);
+}
+
+/** The value, if no path in it is deeper than MAX_DEPTH (walked without recursion). */
+function checkDepth(value: unknown, name: string): unknown {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= MAX_DEPTH) throw tooDeep(name);
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return value;
 }
 
 const MAX_EXPANDED_NODES = 1_000_000;
