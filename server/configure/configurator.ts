@@ -133,8 +133,9 @@ export class Configurator {
 
   /**
    * A VM is marked for removal: stop its steps in the current run (which then ends without it) and
-   * drop it from queued runs, but keep its host key and connection: its stop/delete operations
-   * (`teardown`) still log in to it before it is deleted.
+   * drop it from queued runs, but keep its host key: its stop/delete operations (`teardown`) still
+   * log in to it before it is deleted. Its connection is closed: sshd keeps a channel open until
+   * its command exits, whatever signal is asked for, so only that ends a hung step at once.
    */
   cancelSteps(infrastructureId: string, vmId: string): void {
     const st = this.infras.get(infrastructureId);
@@ -142,6 +143,7 @@ export class Configurator {
     st.control?.cancelled.add(vmId);
     st.control?.vmAborts.get(vmId)?.abort();
     if (st.next) st.next.req = { ...st.next.req, vms: st.next.req.vms.filter((v) => v.vmId !== vmId) };
+    if (st.control) st.runner.disconnect(vmId);
   }
 
   /**
