@@ -242,7 +242,7 @@ export class InfrastructureServiceImpl implements InfrastructureService {
       );
     });
     // a configuration run in progress would hold the remove job up: the leaving VMs' steps stop now
-    // MUTANT for (const id of ids) this.ctx.configurator.vmLeaving?.(infId, id);
+    for (const id of ids) this.ctx.configurator.vmLeaving?.(infId, id);
     this.ctx.runner.kick();
     await this.ctx.runner.wait(job.id);
     return ids.length;

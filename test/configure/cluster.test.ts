@@ -69,6 +69,18 @@ describeWithLab('Configurator on a sealed SSH lab', () => {
     expect(await server.call('stats', INF)).toMatchObject({ opened: 4, direct: 1, jumped: 3 });
   });
 
+  test('the master never changes once chosen: another VM with a public IP is refused (409), nothing runs', async () => {
+    const before = stepCount(master.host, 'lrms_front', 'configure');
+    const vms = targets().map((v) => (v.vmId === '1' ? { ...v, publicIp: '198.18.0.99' } : v));
+    const refused = await configure(request({ vms, masterVmId: '1' })).then(() => undefined, (e: Error) => e);
+    expect({ name: refused?.name, message: refused?.message }).toEqual({
+      name: 'MasterChangedError', message: `infrastructure ${INF}: the master VM is 0 and cannot become 1`,
+    });
+    const probe = await server.call('runOnMaster', INF, 'true', { master: vms[1] }).then(() => undefined, (e: Error) => e.name);
+    expect(probe).toBe('MasterChangedError');
+    expect(stepCount(master.host, 'lrms_front', 'configure')).toBe(before);
+  });
+
   test('commands run on the master over the same connection (the elasticity probes)', async () => {
     const before = await server.call<{ opened: number }>('stats', INF);
     const res = await server.call<{ exitCode: number; output: string }>('runOnMaster', INF, 'hostname; wc -l < worker_list; exit 4');

@@ -6,7 +6,7 @@ import { Client } from 'ssh2';
 import { Configurator } from '../../server/configure/configurator';
 import { MemoryHostKeyStore } from '../../server/configure/keys';
 import { SshRunner, type SshNode } from '../../server/configure/ssh-runner';
-import type { ConfigureRequest, ConfigureResult, ContextLogEntry } from '../../server/configure/types';
+import type { ConfigureRequest, ConfigureResult, ContextLogEntry, VmTarget } from '../../server/configure/types';
 import { emitToTest } from './ipc';
 
 let configurator: Configurator | undefined;
@@ -60,8 +60,8 @@ export function cancelVm(infId: string, vmId: string): void {
   configurator!.cancelVm(infId, vmId);
 }
 
-export function runOnMaster(infId: string, command: string) {
-  return configurator!.runOnMaster(infId, command, { timeoutMs: 10_000 });
+export function runOnMaster(infId: string, command: string, opts: { master?: VmTarget } = {}) {
+  return configurator!.runOnMaster(infId, command, { timeoutMs: 10_000, ...opts });
 }
 
 export function stats(infId: string) {

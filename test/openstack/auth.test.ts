@@ -61,6 +61,18 @@ describe('Keystone v3', () => {
     expect(sim.requests.filter((r) => r.status === 401)).toHaveLength(1);
   });
 
+  it('a token about to expire is replaced before use, never sent to die with a 401', async () => {
+    // Keystone hands out tokens valid for 30 s: inside the connector's safety margin, so every use re-authenticates.
+    sim.state.tokenTtlMs = 30_000;
+    const conn = new OpenStackConnector(credential(sim));
+    const [vm] = await deploy(conn, randomUUID(), [compute('a')]);
+    const afterDeploy = tokenPosts();
+    expect(afterDeploy).toBeGreaterThan(1);
+    expect((await conn.describe(vm.handle)).state).toBe('running');
+    expect(tokenPosts()).toBeGreaterThan(afterDeploy);
+    expect(sim.requests.filter((r) => r.status === 401)).toEqual([]);
+  });
+
   it('application credentials (3.x_appcred)', async () => {
     const conn = new OpenStackConnector(credential(sim, { auth_version: '3.x_appcred', username: 'appcred-demo', password: 'appsecret', tenant: '' }));
     const [vm] = await deploy(conn, randomUUID(), [compute('a')]);

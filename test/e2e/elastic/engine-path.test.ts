@@ -97,7 +97,7 @@ describeWithLab('issue 7 end to end on the engine path: tosca-im serve grows and
   let infId = '';
 
   beforeAll(async () => {
-    rig = await startRig('openstack', SCRIPTS);
+    rig = await startRig('openstack', SCRIPTS, { logLevel: 'info' }); // info: the elasticity events in the log
     auth = imAuth('alice', 'pw', rig.cloudLine);
   }, 90_000);
   afterAll(async () => {
@@ -184,6 +184,19 @@ describeWithLab('issue 7 end to end on the engine path: tosca-im serve grows and
     expect(workers()).toEqual([]);
     const removed = (await elasticity()).events.filter((e: { type: string }) => e.type === 'NodeRemoved').map((e: { vmIds: string[] }) => e.vmIds[0]);
     expect(removed.sort()).toEqual([w1.id, w2.id, w3.id].sort());
+    // each was drained first: its DrainStarted comes before its NodeRemoved
+    const events = (await elasticity()).events as { type: string; vmIds?: string[] }[];
+    for (const w of [w1, w2, w3]) {
+      const drained = events.findIndex((e) => e.type === 'DrainStarted' && e.vmIds?.includes(w.id));
+      expect([w.id, drained >= 0]).toEqual([w.id, true]);
+      expect(drained).toBeLessThan(events.findIndex((e) => e.type === 'NodeRemoved' && e.vmIds?.includes(w.id)));
+    }
+    // the same events in the server's log (pino JSON, msg "elastic")
+    const logged = rig.serverLog().split('\n').filter((l) => l.includes('"msg":"elastic"')).map((l) => JSON.parse(l) as { inf: string; type: string; vmIds?: string[] });
+    const mine = logged.filter((e) => e.inf === infId);
+    expect(mine.filter((e) => e.type === 'ScaleUpRequested')).toHaveLength(1);
+    expect(mine.filter((e) => e.type === 'NodeJoined')).toHaveLength(3);
+    expect(mine.filter((e) => e.type === 'NodeRemoved').flatMap((e) => e.vmIds ?? []).sort()).toEqual([w1.id, w2.id, w3.id].sort());
     expect((await state()).state).toBe('configured');
   });
 });

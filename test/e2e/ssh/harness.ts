@@ -38,7 +38,8 @@ export interface E2eRig {
   stop(): Promise<void>;
 }
 
-export async function startRig(kind: CloudKind, scripts: Record<string, string>): Promise<E2eRig> {
+/** @param opts.logLevel the server's `--log-level` (default warn; info shows the elasticity events) */
+export async function startRig(kind: CloudKind, scripts: Record<string, string>, opts: { logLevel?: string } = {}): Promise<E2eRig> {
   const dir = mkdtempSync(join(tmpdir(), 'tosca-im-e2e-'));
   const undo: (() => Promise<unknown> | unknown)[] = [() => rmSync(dir, { recursive: true, force: true })];
   const stop = async () => {
@@ -66,7 +67,7 @@ export async function startRig(kind: CloudKind, scripts: Record<string, string>)
     const importMap = join(dir, 'import-map.json');
     writeFileSync(importMap, JSON.stringify({ [SCRIPT_URL]: `${scriptsDir}/` }));
 
-    const server = await startServe(lab, join(dir, 'data'), importMap);
+    const server = await startServe(lab, join(dir, 'data'), importMap, opts.logLevel ?? 'warn');
     undo.push(() => server.stop());
     await side.call('relayUnixToTcp', apiSock, server.port);
     const apiRelay = await startRelay({ host: '127.0.0.1', port: 0 }, { path: apiSock });
@@ -87,10 +88,10 @@ export async function startRig(kind: CloudKind, scripts: Record<string, string>)
 interface Serve { port: number; log(): string; stop(): Promise<void> }
 
 /** `tosca-im serve` from the sources (through swc), inside the lab's server namespace. */
-async function startServe(lab: Lab, dataDir: string, importMap: string): Promise<Serve> {
+async function startServe(lab: Lab, dataDir: string, importMap: string, logLevel: string): Promise<Serve> {
   const args = [
     'netns', 'exec', lab.serverNs, process.execPath, '-r', join(ROOT, 'test/lab/swc-register.js'), join(ROOT, 'cli/main.ts'),
-    'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--import-map', importMap, '--log-level', 'warn',
+    'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--import-map', importMap, '--log-level', logLevel,
   ];
   // ip netns exec execs node: the PID is the server's
   const child: ChildProcess = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
