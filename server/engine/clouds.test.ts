@@ -7,11 +7,15 @@ import * as path from 'path';
 import { openStore, type Store } from '../store';
 import { createEngine, type Engine } from '.';
 import type { Caller } from './service';
-import { TEST_SECRET_KEY, tempDir } from './test-fixtures';
+import { TEST_SECRET_KEY, tempDir, until as waitUntil } from './test-fixtures';
 import { CloudError, InfrastructureNotFoundError } from '../errors';
 import { openStackTuning, resetOpenStackClouds } from '../../connectors/openstack';
 import { startOpenStackSim, type OpenStackSim } from '../../test/sims/openstack';
 import { startEc2Sim, type Ec2Sim } from '../../test/sims/ec2';
+
+/** This file's default wait: 20_000 ms, polling every 25 ms. */
+const until = <T,>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> => waitUntil(f, ok, ms, 25);
+
 
 const DEMO_PROJECT = 'p-demo-0000000000000000000000000001';
 const FAST = { pollMinMs: 20, pollMaxMs: 200 };
@@ -44,15 +48,6 @@ function osCaller(sim: OpenStackSim, owner: string, password = 'secret'): Caller
   };
 }
 
-async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`condition not reached; last value ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 async function openEngine(tuning: Record<string, number> = {}, file = path.join(tempDir(), 'clouds.db')) {
   const store = await openStore(`sqlite:${file}`);

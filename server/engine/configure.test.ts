@@ -2,7 +2,7 @@
 import * as path from 'path';
 import { openStore, type Store } from '../store';
 import { createEngine, type Engine } from '.';
-import { clusterTemplate, dummyCaller, scaleTemplate, TEST_SECRET_KEY, tempDir } from './test-fixtures';
+import { clusterTemplate, dummyCaller, scaleTemplate, TEST_SECRET_KEY, tempDir, until } from './test-fixtures';
 import type { Configurator, ConfigureRequest, ConfigureResult } from './configurator';
 import { SshConfigurator } from './ssh-configurator';
 import { registerConnector } from '../../connectors/registry';
@@ -29,15 +29,6 @@ let engine: Engine;
 let rec: Recorder;
 const alice = dummyCaller('alice');
 
-async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`condition not reached; last value ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 /** Waits until no job of the infrastructure is left, then returns its state. */
 const settled = async (id: string) => {
   await until(() => store.listOpenJobs(id), (jobs) => jobs.length === 0);

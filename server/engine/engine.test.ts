@@ -1,7 +1,7 @@
 import * as path from 'path';
 import { openStore, type Store } from '../store';
 import { createEngine, type Engine } from '.';
-import { clusterTemplate, dummyCaller, scaleTemplate, TEST_SECRET_KEY, tempDir } from './test-fixtures';
+import { clusterTemplate, dummyCaller, scaleTemplate, TEST_SECRET_KEY, tempDir, until } from './test-fixtures';
 import { ConflictError, InfrastructureNotFoundError, InvalidInputError, VmNotFoundError } from '../errors';
 import type { Caller } from './service';
 import { planTemplate } from '../../tosca';
@@ -20,15 +20,6 @@ afterEach(async () => {
   await store.close();
 });
 
-async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`condition not reached; last value ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 const configured = (c: Caller, id: string) => until(() => engine.service.state(c, id), (s) => s.state === 'configured');
 
 describe('create', () => {

@@ -5,10 +5,14 @@
 import * as path from 'path';
 import { openStore } from '../store';
 import { createEngine } from '.';
-import { clusterTemplate, dummyCaller, TEST_SECRET_KEY, tempDir } from './test-fixtures';
+import { clusterTemplate, dummyCaller, TEST_SECRET_KEY, tempDir, until as waitUntil } from './test-fixtures';
 import { registerConnector } from '../../connectors/registry';
 import { DummyConnector } from '../../connectors/dummy';
 import type { DestroyOptions, LaunchRequest, VmHandle } from '../../connectors/types';
+
+/** This file's default wait: 10_000 ms, polling every 20 ms. */
+const until = <T,>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> => waitUntil(f, ok, ms, 20);
+
 
 /** Dummy whose launch call itself takes a while, so a restart can fall between launches. */
 class SlowLaunchDummy extends DummyConnector {
@@ -21,15 +25,6 @@ class SlowLaunchDummy extends DummyConnector {
 }
 registerConnector('SlowLaunchDummy', (cred) => new SlowLaunchDummy(cred));
 
-async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`condition not reached; last value ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test('a create interrupted mid-way resumes on the next engine with exactly the planned VMs', async () => {
   const file = path.join(tempDir(), 'restart.db');

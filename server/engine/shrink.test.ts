@@ -7,7 +7,7 @@
 import * as path from 'path';
 import { openStore, type Store } from '../store';
 import { createEngine, type Engine } from '.';
-import { clusterTemplate, dummyCaller, scaleTemplate, TEST_SECRET_KEY, tempDir } from './test-fixtures';
+import { clusterTemplate, dummyCaller, scaleTemplate, TEST_SECRET_KEY, tempDir, until } from './test-fixtures';
 import type { Configurator, ConfigureRequest, ConfigureResult, TeardownRequest } from './configurator';
 import { registerConnector } from '../../connectors/registry';
 import { DummyConnector } from '../../connectors/dummy';
@@ -70,15 +70,6 @@ let engine: Engine;
 let rec: Recorder;
 let file: string;
 
-async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`condition not reached; last value ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 const settled = (id: string) => until(() => store.listOpenJobs(id), (jobs) => jobs.length === 0);
 
 /** A configured front + `workers` wn; returns its id and the instance id of each VM. */

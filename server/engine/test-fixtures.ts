@@ -80,3 +80,14 @@ ${nodes.join('\n')}
 export function tempDir(prefix = 'tosca-im-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
+
+/** Polls `f` until `ok` holds (every `stepMs`), failing with the last value after `ms`. */
+export async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 5000, stepMs = 20): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (ok(v)) return v;
+    if (Date.now() > end) throw new Error(`condition not reached; last value ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
