@@ -44,3 +44,16 @@ export async function call(
     json: () => JSON.parse(text),
   };
 }
+
+/** Polls GET {infrastructure}/state (a path or an absolute URI) until it is one of `want`. */
+export async function waitForState(baseUrl: string, auth: string, infrastructure: string, want: string[], ms = 20_000): Promise<string> {
+  const path = new URL(infrastructure, baseUrl).pathname;
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const r = await call(baseUrl, 'GET', `${path}/state`, { auth, accept: 'application/json' });
+    const state = r.json().state.state as string;
+    if (want.includes(state)) return state;
+    if (Date.now() > deadline) throw new Error(`infrastructure stuck in ${state}`);
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}

@@ -13,7 +13,7 @@ import { createApp } from '../../server/app';
 import { createEngine, Engine } from '../../server/engine';
 import { TEST_SECRET_KEY, tempDir } from '../../server/engine/test-fixtures';
 import { openStore, Store } from '../../server/store';
-import { call, imAuth, listen, Running } from '../api/http';
+import { call, imAuth, listen, Running, waitForState } from '../api/http';
 import { startEc2Sim, Ec2Sim, DEFAULT_IMAGES } from '../sims/ec2';
 import { corpusDir } from '../tosca/corpus';
 import { compute, connector, infraState, launchRequest } from './helpers';
@@ -56,16 +56,9 @@ afterEach(() => sim.faults.clear());
 
 const ec2Line = (extra = '') => `id = ec2; type = EC2; username = AKIDEXAMPLE; password = SECRETEXAMPLE; host = ${sim.url}/${extra}`;
 
-async function waitState(auth: string, path: string, want: string[], ms = 20_000): Promise<string> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const r = await call(api.url, 'GET', `${path}/state`, { auth, accept: 'application/json' });
-    const state = r.json().state.state as string;
-    if (want.includes(state)) return state;
-    if (Date.now() > deadline) throw new Error(`infrastructure stuck in ${state}`);
-    await new Promise((res) => setTimeout(res, 100));
-  }
-}
+/** State polling through the current server (api changes across restarts). */
+const waitState = (auth: string, infrastructure: string, want: string[], ms?: number): Promise<string> =>
+  waitForState(api.url, auth, infrastructure, want, ms);
 
 async function create(auth: string, query = ''): Promise<{ path: string; infId: string }> {
   const created = await call(api.url, 'POST', `/infrastructures${query}`, { auth, type: 'text/yaml', accept: 'application/json', body: TEXT });

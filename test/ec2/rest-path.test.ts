@@ -12,7 +12,7 @@ import { createApp } from '../../server/app';
 import { createEngine, Engine } from '../../server/engine';
 import { TEST_SECRET_KEY } from '../../server/engine/test-fixtures';
 import { openStore, Store } from '../../server/store';
-import { call, imAuth, listen, Running } from '../api/http';
+import { call, imAuth, listen, Running, waitForState } from '../api/http';
 import { startEc2Sim, Ec2Sim, DEFAULT_IMAGES } from '../sims/ec2';
 import { corpusDir } from '../tosca/corpus';
 
@@ -44,16 +44,9 @@ afterAll(async () => {
 
 const ec2Line = (secret = 'SECRETEXAMPLE') => `id = ec2; type = EC2; username = AKIDEXAMPLE; password = ${secret}; host = ${sim.url}/`;
 
-async function waitState(auth: string, uri: string, want: string[]): Promise<string> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const r = await call(api.url, 'GET', `${new URL(uri).pathname}/state`, { auth, accept: 'application/json' });
-    const state = r.json().state.state as string;
-    if (want.includes(state)) return state;
-    if (Date.now() > deadline) throw new Error(`infrastructure stuck in ${state}`);
-    await new Promise((res) => setTimeout(res, 100));
-  }
-}
+/** State polling through the current server (api changes across restarts). */
+const waitState = (auth: string, infrastructure: string, want: string[], ms?: number): Promise<string> =>
+  waitForState(api.url, auth, infrastructure, want, ms);
 
 test('an AWS corpus template deploys on the EC2 simulator and is destroyed, Elastic IPs kept', async () => {
   const auth = imAuth('alice', 'pw', ec2Line());

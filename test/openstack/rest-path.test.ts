@@ -13,7 +13,7 @@ import { createApp } from '../../server/app';
 import { createEngine, Engine } from '../../server/engine';
 import { TEST_SECRET_KEY } from '../../server/engine/test-fixtures';
 import { openStore, Store } from '../../server/store';
-import { call, imAuth, listen, Running } from '../api/http';
+import { call, imAuth, listen, Running, waitForState } from '../api/http';
 import { startOpenStackSim, type OpenStackSim } from '../sims/openstack';
 import { corpusDir } from '../tosca/corpus';
 import { resourcesOf } from './helpers';
@@ -43,16 +43,9 @@ afterAll(async () => {
 const osLine = (password = 'secret') =>
   `id = ost; type = OpenStack; host = ${sim.url}/identity; username = demo; password = ${password}; tenant = demo; domain = Default; auth_version = 3.x_password; service_region = RegionOne`;
 
-async function waitState(auth: string, path: string, want: string[]): Promise<string> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const r = await call(api.url, 'GET', `${path}/state`, { auth, accept: 'application/json' });
-    const state = r.json().state.state as string;
-    if (want.includes(state)) return state;
-    if (Date.now() > deadline) throw new Error(`infrastructure stuck in ${state}`);
-    await new Promise((res) => setTimeout(res, 100));
-  }
-}
+/** State polling through the current server (api changes across restarts). */
+const waitState = (auth: string, infrastructure: string, want: string[], ms?: number): Promise<string> =>
+  waitForState(api.url, auth, infrastructure, want, ms);
 
 test('IM test template deploys on the OpenStack simulator through the REST API and is destroyed, floating IP kept', async () => {
   const auth = imAuth('alice', 'pw', osLine());
