@@ -44,7 +44,9 @@ describeWithLab('elastic cluster on the SSH lab', () => {
   test('12 jobs → 3 workers through the master; done → back to min; the busy worker stays until idle', async () => {
     put('queue_waiting', 12);
     const up = await tick(0);
-    expect(up.intents).toEqual([{ kind: 'add', count: 3 }]);
+    // on failure, the decision's reason and the manager's events say why (probe error, breaker…)
+    const why = up.intents.length ? '' : `${up.reason} ${JSON.stringify((await server.call<{ events: unknown[] }>('view')).events)}`;
+    expect({ intents: up.intents, why }).toEqual({ intents: [{ kind: 'add', count: 3 }], why: '' });
     expect((await cluster()).workers).toEqual(['1', '2', '3']);
     // Configured through the master: its worker list names them; each worker knows the master.
     expect(nodeFile(master.host, 'worker_list')!.trim().split('\n')).toEqual([1, 2, 3].map(workerIp));

@@ -5,6 +5,7 @@
  * no host behind.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { generateSshKeyPair } from '../../../server/configure/keys';
 import { createLab, type Lab } from '../../lab/lab';
 import { describeWithLab } from '../../lab/require-lab';
@@ -116,6 +117,13 @@ describeWithLab('OpenStack simulator host mode', () => {
   const portOf = (serverId: string) => sim.inspect().ports.find((p) => p.deviceId === serverId)!;
   const ssh = (host: string, user: string, key: string, cmd = 'read -r h < /proc/sys/kernel/hostname; echo "$h $HOME $USER"') =>
     side.call<SshProbe>('directSsh', host, user, key, cmd);
+  /** A login that must work: on failure the message carries the client's error and the host's sshd log. */
+  const login = async (host: string, user: string, key: string, labHost: string) => {
+    const probe = await ssh(host, user, key);
+    const log = probe.ok ? '' : readFileSync(join(lab.dir, labHost, 'sshd.log'), 'utf8').slice(-2000);
+    return { ...probe, ...(probe.ok ? {} : { sshdLog: log }) };
+  };
+  const loggedIn = (labHost: string, user: string) => ({ ok: true, output: `${labHost} /root ${user}\n`, ms: expect.any(Number) });
 
   let s1: string;
   let s2: string;
@@ -138,8 +146,8 @@ describeWithLab('OpenStack simulator host mode', () => {
     expect(h1.publicIp).toBe(fip.floating_ip_address);
 
     // the keypair's key logs in as root (the image's user), cloud-init's as cloudadm; nothing else does
-    expect(await ssh(fip.floating_ip_address, 'root', keyA.privateKey)).toMatchObject({ ok: true, output: `${h1.host.name} /root root\n` });
-    expect(await ssh(fip.floating_ip_address, 'cloudadm', keyB.privateKey)).toMatchObject({ ok: true, output: `${h1.host.name} /root cloudadm\n` });
+    expect(await login(fip.floating_ip_address, 'root', keyA.privateKey, h1.host.name)).toEqual(loggedIn(h1.host.name, 'root'));
+    expect(await login(fip.floating_ip_address, 'cloudadm', keyB.privateKey, h1.host.name)).toEqual(loggedIn(h1.host.name, 'cloudadm'));
     expect(await ssh(fip.floating_ip_address, 'root', stranger.privateKey)).toMatchObject({ ok: false, error: expect.stringMatching(/authentication methods failed/) });
     // a server without a floating IP is not reachable from the server side
     expect(await ssh(portOf(s2).ip, 'root', keyA.privateKey)).toMatchObject({ ok: false, code: 'EHOSTUNREACH' });
@@ -154,7 +162,7 @@ describeWithLab('OpenStack simulator host mode', () => {
     const h1 = sim.hostMode!.hostOf(s1)!;
     const h2 = sim.hostMode!.hostOf(s2)!;
     expect([h1.publicIp, h2.publicIp]).toEqual([undefined, fip.floating_ip_address]);
-    expect(await ssh(fip.floating_ip_address, 'root', keyA.privateKey)).toMatchObject({ ok: true, output: `${h2.host.name} /root root\n` });
+    expect(await login(fip.floating_ip_address, 'root', keyA.privateKey, h2.host.name)).toEqual(loggedIn(h2.host.name, 'root'));
     expect(await lab.exec(['ip', '-o', 'addr'], h1.host.ns)).not.toContain('198.18.');
 
     await os('PUT', `/network/v2.0/floatingips/${fip.id}`, { floatingip: { port_id: null } });
