@@ -2,7 +2,7 @@
  * The boundary between the server engine and a cloud. A connector knows nothing of TOSCA's
  * syntax or the REST API: it receives what to launch as a ComputePlan and reports what exists.
  */
-import type { ComputePlan } from '../tosca/plan';
+import type { ComputePlan, HostSizing } from '../tosca/plan';
 
 /** One credential line of the IM Authorization header (other than InfrastructureManager). */
 export interface CloudCredential {
@@ -49,6 +49,25 @@ export interface VmHandle {
   instanceId: string;
   /** Connector-specific extras (floating IP ids it allocated, port ids...). */
   extra?: Record<string, unknown>;
+  /** The size the VM was resized to (IM's AlterVM); absent while it has the size its node planned. */
+  size?: VmSizeInfo;
+}
+
+/** What a VM is sized as after a resize: shown in its RADL as cpu.count, memory.size, instance_type. */
+export interface VmSizeInfo {
+  cpus: number;
+  memoryMB: number;
+  /** The flavor / instance type name, where the cloud has them. */
+  instanceType?: string;
+}
+
+export interface ResizeOptions {
+  /**
+   * Where the cloud must stop a VM to resize it (EC2): whether to start it again afterwards. Given by
+   * the caller rather than read from the cloud, so that a resize resumed after a crash between the
+   * stop and the start still ends with the VM running.
+   */
+  running: boolean;
 }
 
 export interface VmObservation {
@@ -98,6 +117,17 @@ export interface CloudConnector {
   listImages?(filters?: Record<string, string>): Promise<CloudImage[]>;
   /** Used and maximum resources of this account (IM's get_quotas). */
   quotas?(): Promise<CloudQuotas>;
+  /**
+   * How many more VMs of this compute's size the account's quotas allow (the elasticity manager's
+   * clamp); undefined when the cloud states no limit that applies.
+   */
+  roomFor?(compute: ComputePlan): Promise<number | undefined>;
+  /**
+   * Resize a VM in place to the smallest size that fits `wish` (num_cpus, mem_size, or the exact
+   * instance_type), as launch chooses one; resolves once the cloud finished, to the size now in force.
+   * Resumable: called again after an interruption it finishes the same resize.
+   */
+  resizeVm?(vm: VmHandle, wish: HostSizing, opts: ResizeOptions): Promise<VmSizeInfo>;
   /** Snapshot disk `diskNumber` of a VM into a new image named `imageName`; resolves to its URI. */
   snapshotDisk?(vm: VmHandle, diskNumber: number, imageName: string): Promise<string>;
   /** Per-infrastructure resources (keypair, security group); idempotent. */

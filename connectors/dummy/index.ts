@@ -9,8 +9,9 @@
  */
 import * as crypto from 'crypto';
 import type {
-  CloudConnector, CloudCredential, CloudImage, CloudQuotas, DestroyOptions, InfrastructureScope, LaunchRequest, VmHandle, VmObservation,
+  CloudConnector, CloudCredential, CloudImage, CloudQuotas, DestroyOptions, InfrastructureScope, LaunchRequest, VmHandle, VmObservation, VmSizeInfo,
 } from '../types';
+import type { HostSizing } from '../../tosca/plan';
 import { registerConnector } from '../registry';
 import { InvalidInputError } from '../../server/errors';
 
@@ -83,6 +84,12 @@ export class DummyConnector implements CloudConnector {
   }
 
   async reboot(_vm: VmHandle): Promise<void> {}
+
+  /** Dummy VMs have no catalogue of sizes: a VM becomes exactly what is asked (1 CPU, 1 GB when unsaid). */
+  async resizeVm(vm: VmHandle, wish: HostSizing): Promise<VmSizeInfo> {
+    if (powerState.get(vm.instanceId) === 'terminated') throw new InvalidInputError(`VM ${vm.instanceId} no longer exists`);
+    return { cpus: wish.numCpus ?? 1, memoryMB: wish.memSizeMB ?? 1024, ...(wish.instanceType ? { instanceType: wish.instanceType } : {}) };
+  }
 
   async cleanup(_infrastructureId: string, _opts: DestroyOptions): Promise<void> {}
 

@@ -1,11 +1,14 @@
 /** The EC2 CloudConnector: AWS or any EC2-compatible cloud, through the EC2 Query API. */
 import { createHash } from 'node:crypto';
 import type {
-  CloudConnector, CloudCredential, CloudImage, CloudQuotas, DestroyOptions, InfrastructureScope, LaunchRequest, VmHandle, VmObservation, VmState,
+  CloudConnector, CloudCredential, CloudImage, CloudQuotas, DestroyOptions, InfrastructureScope, LaunchRequest, ResizeOptions, VmHandle, VmObservation,
+  VmSizeInfo, VmState,
 } from '../types';
+import type { ComputePlan, HostSizing } from '../../tosca/plan';
 import { defaultUserData } from '../shared/cloud-init';
 import { wantsPublicIp } from '../shared/floating-ip-policy';
 import type { RetryPolicy } from '../shared/http';
+import { vmsThatFit } from '../shared/quota';
 import { TAG_CLIENT_TOKEN, TAG_INFRASTRUCTURE, TAG_NODE, TAG_PUBLIC_IP, TAG_VM, vmName } from '../shared/naming';
 import { PollOptions, pollUntil } from '../shared/poll';
 import { CloudError } from '../../server/errors';
@@ -177,6 +180,38 @@ export class Ec2Connector implements CloudConnector {
     return this.powerAction(vm, 'RebootInstances');
   }
 
+  /**
+   * EC2 changes the type of a stopped instance only: StopInstances, wait for stopped,
+   * ModifyInstanceAttribute InstanceType, then StartInstances and wait for running when the VM is to
+   * run. Each step is skipped when the instance is already past it, so a resumed resize finishes.
+   */
+  async resizeVm(vm: VmHandle, wish: HostSizing, opts: ResizeOptions): Promise<VmSizeInfo> {
+    const s = this.session(this.extraOf(vm).region);
+    return this.guard(async () => {
+      const catalog = await s.instanceTypes();
+      const type = chooseInstanceType(catalog, wish, this.label);
+      const known = catalog.sizes.find((t) => t.name === type);
+      let inst = await s.reader.get(vm.instanceId);
+      if (!inst || inst.state === 'terminated' || inst.state === 'shutting-down') {
+        throw new CloudError(`Instance ${vm.instanceId} of ${this.label} no longer exists`, 404, 'InstanceGone');
+      }
+      if (inst.type !== type) {
+        if (inst.state === 'pending') inst = await this.waitFor(s, vm.instanceId, 'running');
+        if (inst.state === 'running') await s.client.call('StopInstances', { 'InstanceId.1': vm.instanceId });
+        if (inst.state !== 'stopped') await this.waitFor(s, vm.instanceId, 'stopped');
+        await s.client.call('ModifyInstanceAttribute', { InstanceId: vm.instanceId, 'InstanceType.Value': type });
+        inst = { ...inst, state: 'stopped' };
+      }
+      if (opts.running && inst.state !== 'running') {
+        if (inst.state === 'stopping') await this.waitFor(s, vm.instanceId, 'stopped');
+        await s.client.call('StartInstances', { 'InstanceId.1': vm.instanceId });
+        await this.waitFor(s, vm.instanceId, 'running');
+      }
+      // The built-in table may not know an exact instance_type: its figures are then what was asked.
+      return { cpus: known?.cpus ?? wish.numCpus ?? 0, memoryMB: known?.memoryMB ?? wish.memSizeMB ?? 0, instanceType: type };
+    });
+  }
+
   async cleanup(infrastructureId: string, opts: DestroyOptions): Promise<void> {
     const used = [...(regionsUsed.get(infrastructureId) ?? [])];
     // A custom endpoint is one cloud whatever the signing region: clean it once, not once per region.
@@ -208,13 +243,13 @@ export class Ec2Connector implements CloudConnector {
     return opts.releaseFloatingIps || this.cred.releaseFloatingIps;
   }
 
-  private async waitFor(s: Ec2Session, id: string, state: 'running'): Promise<Ec2Instance> {
+  private async waitFor(s: Ec2Session, id: string, state: 'running' | 'stopped'): Promise<Ec2Instance> {
     return pollUntil(async () => {
       const inst = await s.reader.get(id);
       if (inst?.state === state) return inst;
       if (inst && (inst.state === 'terminated' || inst.state === 'shutting-down')) {
         const why = inst.stateReason ? `${inst.stateReason.code}: ${inst.stateReason.message}` : inst.state;
-        throw new CloudError(`Instance ${id} of ${this.label} did not start (${why})`, 502, 'InstanceFailed');
+        throw new CloudError(`Instance ${id} of ${this.label} did not ${state === 'running' ? 'start' : 'stop'} (${why})`, 502, 'InstanceFailed');
       }
       return undefined;
     }, { ...this.poll(this.opts.launchTimeoutMs), what: `instance ${id} to be ${state}` });
@@ -241,6 +276,22 @@ export class Ec2Connector implements CloudConnector {
 
   quotas(): Promise<CloudQuotas> {
     return this.guard(() => accountQuotas(this.session(this.cred.region)));
+  }
+
+  /**
+   * Only on an EC2-compatible endpoint: there max-instances is the limit RunInstances enforces. AWS
+   * itself documents that attribute as unsupported (its vCPU limits live in the Service Quotas API,
+   * not called here), so on AWS the answer is "unknown" rather than a wrong clamp.
+   */
+  async roomFor(compute: ComputePlan): Promise<number | undefined> {
+    if (!this.cred.host) return undefined;
+    const s = this.session(parseImage(compute.os.image, this.cred).region);
+    return this.guard(async () => {
+      const [quotas, catalog] = await Promise.all([accountQuotas(s), s.instanceTypes()]);
+      const type = chooseInstanceType(catalog, compute.host, this.label);
+      const size = catalog.sizes.find((t) => t.name === type);
+      return vmsThatFit(quotas, { cpus: size?.cpus ?? 0, memoryMB: size?.memoryMB ?? 0 });
+    });
   }
 
   private session(region: string): Ec2Session {

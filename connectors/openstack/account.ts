@@ -7,6 +7,7 @@
 import type { CloudImage, CloudQuotas, QuotaUsage } from '../types';
 import type { OpenStackCloud } from './cloud';
 import { listImages } from './compute';
+import { vmsThatFit } from '../shared/quota';
 
 /** Glance filters IM clients send that are not Glance's (IM uses `region` for EC2). */
 const NOT_GLANCE = new Set(['region']);
@@ -23,6 +24,26 @@ interface NeutronQuota { used?: number; reserved?: number; limit: number }
 
 export async function accountQuotas(cloud: OpenStackCloud): Promise<CloudQuotas> {
   const { projectId } = await cloud.session.token();
+  const { out, fromNova } = await novaQuotas(cloud, projectId);
+  const put = (key: string, v: QuotaUsage | undefined) => { if (v) out[key] = v; };
+  // Nova stopped reporting network quotas (microversion 2.36); Neutron is where they live.
+  const neutron = await neutronQuotas(cloud, projectId);
+  put('floating_ips', neutron?.floatingip ?? fromNova('floating_ips'));
+  put('security_groups', neutron?.security_group ?? fromNova('security_groups'));
+  return out;
+}
+
+/**
+ * How many more servers of `flavor` fit in the project: Nova's cores, ram and instances only (what
+ * POST /servers is refused for), so no Neutron call.
+ */
+export async function flavorRoom(cloud: OpenStackCloud, flavor: { cpus: number; memoryMB: number }): Promise<number | undefined> {
+  const { projectId } = await cloud.session.token();
+  return vmsThatFit((await novaQuotas(cloud, projectId)).out, flavor);
+}
+
+/** cores, ram (GB) and instances from Nova's quota set, plus a reader for its other keys. */
+async function novaQuotas(cloud: OpenStackCloud, projectId: string) {
   const nova = (await cloud.api.call<{ quota_set: Record<string, NovaQuota | string> }>(
     'compute', 'GET', `/os-quota-sets/${encodeURIComponent(projectId)}/detail`,
   )).body.quota_set;
@@ -32,15 +53,11 @@ export async function accountQuotas(cloud: OpenStackCloud): Promise<CloudQuotas>
     return { used: ((q.in_use ?? 0) + (q.reserved ?? 0)) / scale, limit: q.limit < 0 ? -1 : q.limit / scale };
   };
   const out: CloudQuotas = {};
-  const put = (key: string, v: QuotaUsage | undefined) => { if (v) out[key] = v; };
-  put('cores', fromNova('cores'));
-  put('ram', fromNova('ram', 1024));
-  put('instances', fromNova('instances'));
-  // Nova stopped reporting network quotas (microversion 2.36); Neutron is where they live.
-  const neutron = await neutronQuotas(cloud, projectId);
-  put('floating_ips', neutron?.floatingip ?? fromNova('floating_ips'));
-  put('security_groups', neutron?.security_group ?? fromNova('security_groups'));
-  return out;
+  for (const [key, scale] of [['cores', 1], ['ram', 1024], ['instances', 1]] as const) {
+    const v = fromNova(key, scale);
+    if (v) out[key] = v;
+  }
+  return { out, fromNova };
 }
 
 async function neutronQuotas(cloud: OpenStackCloud, projectId: string): Promise<Record<string, QuotaUsage> | undefined> {

@@ -126,6 +126,8 @@ export interface NovaServer {
   addresses?: Record<string, { addr: string; 'OS-EXT-IPS:type'?: string; version?: number }[]>;
   fault?: { message?: string; details?: string };
   'OS-EXT-STS:task_state'?: string | null;
+  /** Named by its id: we ask for no microversion (2.1), and only 2.47+ embed the flavor without it. */
+  flavor?: { id?: string };
 }
 
 /** Servers whose name starts with `prefix-` (Nova's `name` filter is a regex). */

@@ -13,12 +13,14 @@ import {
   infrastructurePrefix, infrastructureResourceName, vmName,
 } from '../shared/naming';
 import { allSettledOrThrow, mapBounded, pollUntil, settleBounded, sleep } from '../shared/poll';
+import type { ComputePlan, HostSizing } from '../../tosca/plan';
+import { chooseSize } from '../shared/sizing';
 import type {
-  CloudConnector, CloudCredential, CloudImage, CloudQuotas, DestroyOptions, InfrastructureScope, LaunchRequest, VmHandle, VmObservation, VmState,
+  CloudConnector, CloudCredential, CloudImage, CloudQuotas, DestroyOptions, InfrastructureScope, LaunchRequest, VmHandle, VmObservation, VmSizeInfo, VmState,
 } from '../types';
-import { accountImages, accountQuotas } from './account';
+import { accountImages, accountQuotas, flavorRoom } from './account';
 import { cloudFor, type OpenStackCloud, type ServerRef } from './cloud';
-import { chooseFlavor, listServersByPrefix, resolveImage, type NovaServer } from './compute';
+import { chooseFlavor, listFlavors, listServersByPrefix, resolveImage, type Flavor, type NovaServer } from './compute';
 import { parseOpenStackCredential, type OpenStackSettings } from './credential';
 import { OpenStackApiError, OpenStackUnreachableError } from './errors';
 import { attachFloatingIp, detachFloatingIps, releaseOurFloatingIps } from './floating-ips';
@@ -32,6 +34,8 @@ export const openStackTuning = {
   cleanupConcurrency: 10,
   /** Attempts at POST /servers after a lost answer (each preceded by a lookup). */
   createAttempts: 3,
+  /** Waiting for a resize to reach VERIFY_RESIZE, and for its confirmation to take (a migration: minutes). */
+  resizePoll: { intervalMs: 500, maxIntervalMs: 5000, timeoutMs: 30 * 60_000 },
 };
 
 const STATES: Record<string, VmState> = {
@@ -152,7 +156,59 @@ export class OpenStackConnector implements CloudConnector {
     return accountQuotas(this.cloud);
   }
 
+  /** The flavor a launch of this compute would get, against the project's Nova quota. */
+  async roomFor(compute: ComputePlan): Promise<number | undefined> {
+    return flavorRoom(this.cloud, await chooseFlavor(this.cloud, compute.host));
+  }
+
+  /**
+   * Nova's resize: POST resize {flavorRef}, wait for VERIFY_RESIZE, confirmResize, wait until the
+   * server is ACTIVE again (SHUTOFF when it was stopped: Nova keeps the power state). A server found
+   * mid-resize (a resumed job) is carried on from where it is.
+   */
+  async resizeVm(vm: VmHandle, wish: HostSizing): Promise<VmSizeInfo> {
+    let server = await this.server(vm.instanceId);
+    const target = await this.resizeTarget(server, wish);
+    if (server.status === 'RESIZE') server = await this.waitServer(vm.instanceId, (s) => s.status !== 'RESIZE', 'its resize to finish');
+    if (server.status !== 'VERIFY_RESIZE' && server.flavor?.id !== target.id) {
+      await this.action(vm, { resize: { flavorRef: target.id } });
+      server = await this.waitServer(vm.instanceId, (s) => s.status !== 'RESIZE', `its resize to flavor ${target.name}`);
+      if (server.status !== 'VERIFY_RESIZE') {
+        const why = server.status === 'ERROR' ? server.fault?.message ?? 'no fault message' : `it is ${server.status} with flavor ${server.flavor?.id ?? '?'}`;
+        throw new CloudError(`OpenStack cloud "${this.settings.credentialId}" did not resize server ${vm.instanceId} to flavor ${target.name}: ${why}`, 502, 'ResizeFailed');
+      }
+    }
+    if (server.status === 'VERIFY_RESIZE') {
+      await this.action(vm, { confirmResize: null });
+      await this.waitServer(vm.instanceId, (s) => s.status !== 'VERIFY_RESIZE', 'its resize to be confirmed');
+    }
+    return { cpus: target.cpus, memoryMB: target.memoryMB, instanceType: target.name };
+  }
+
   // ---- helpers
+
+  /**
+   * The flavor to resize to: the exact instance_type, else the smallest that fits among those whose
+   * root disk is no smaller than the current one (Nova refuses to shrink a disk).
+   */
+  private async resizeTarget(server: NovaServer, wish: HostSizing): Promise<Flavor> {
+    if (wish.instanceType) return chooseFlavor(this.cloud, wish);
+    const flavors = await listFlavors(this.cloud);
+    const current = flavors.find((f) => f.id === server.flavor?.id);
+    const roomy = current ? flavors.filter((f) => f.diskGB === 0 || f.diskGB >= current.diskGB) : flavors;
+    return chooseSize(roomy, { ...wish, diskSizeGB: undefined }, `OpenStack cloud "${this.settings.credentialId}"`);
+  }
+
+  private async server(id: string): Promise<NovaServer> {
+    return (await this.cloud.api.call<{ server: NovaServer }>('compute', 'GET', `/servers/${id}`)).body.server;
+  }
+
+  private waitServer(id: string, done: (s: NovaServer) => boolean, what: string): Promise<NovaServer> {
+    return pollUntil(async () => {
+      const s = await this.server(id);
+      return done(s) ? s : undefined;
+    }, { ...openStackTuning.resizePoll, what: `server ${id}: ${what}` });
+  }
 
   /** Flavor, image, networks and (for public nodes) pool of a compute; cached per account. */
   private async choices(c: LaunchRequest['compute']) {

@@ -26,8 +26,8 @@ export interface ElasticActions {
   /** Optional overrides; by default the LRMS adapter's commands run on the master. */
   drain?(infId: string, vmId: string, host: string): Promise<void>;
   undrain?(infId: string, vmId: string, host: string): Promise<void>;
-  /** Instances the cloud quota still allows, when known. */
-  quotaLeft?(infId: string): Promise<number | undefined>;
+  /** Instances of `node` the cloud quota still allows, when known (asked only when a scale-up is due). */
+  quotaLeft?(infId: string, node: string): Promise<number | undefined>;
   /** Run fn holding the infrastructure's job lock, so user add/remove and the manager never race. */
   withLock?<T>(infId: string, fn: () => Promise<T>): Promise<T>;
 }
@@ -246,9 +246,16 @@ export class ElasticManager {
     const { clock, actions } = this.deps;
     // Inside the lock: re-read what the engine has, after any user add/remove finished.
     const { workers, masterVmIds } = await actions.listVms(infId, policy.target, policy.frontEnd);
-    const quotaLeft = actions.quotaLeft ? await actions.quotaLeft(infId) : undefined;
+    const input = { policy, sample, probeError, vms: workers, masterVmIds };
+    // The cloud is asked for its quota only on a tick that would grow the cluster (decide is pure:
+    // a first pass without the quota tells), so a steady cluster costs no cloud calls.
+    let quotaLeft: number | undefined;
+    if (actions.quotaLeft) {
+      const peek = await this.serialOn(m, async () => decide({ ...input, state: await this.load(infId), now: clock.now() }));
+      if ((peek.state.lastDecision?.add ?? 0) > 0) quotaLeft = await actions.quotaLeft(infId, policy.target);
+    }
     const decision = await this.serialOn(m, async () => {
-      const d = decide({ policy, state: await this.load(infId), now: clock.now(), sample, probeError, vms: workers, masterVmIds, quotaLeft });
+      const d = decide({ ...input, state: await this.load(infId), now: clock.now(), quotaLeft });
       // Persist before acting: a crash mid-action finds the phase set and repeats the idempotent step.
       await this.deps.store.save(infId, d.state);
       return d;

@@ -1,7 +1,8 @@
 /**
  * The elasticity manager inside the server (docs/elasticity.md, "Wiring"): one ElasticManager on
  * the real clock, its state in the server store, its probes over the configurator's connection to
- * the master, its actions through the engine's AddResource/RemoveResource path.
+ * the master, its actions through the engine's AddResource/RemoveResource path, its quota clamp
+ * from the cloud the workers go to (the engine's quotaRoom).
  *
  *   const elastic = new ElasticRuntime({ store, logger, registry, shell: sshConfigurator });
  *   const engine = await createEngine({ ..., planner: elastic.planner() });
@@ -61,6 +62,8 @@ export class ElasticRuntime {
   private readonly locks = new KeyedSerial();
   private readonly callerFor: (infId: string) => Promise<Caller>;
   private engine?: InfrastructureService;
+  /** Last quota read error per infrastructure, so a persistent one is logged once. */
+  private readonly quotaErrors = new Map<string, string>();
 
   constructor(private readonly opts: ElasticRuntimeOptions) {
     this.metrics = new ElasticMetrics(opts.registry);
@@ -77,6 +80,7 @@ export class ElasticRuntime {
         listVms: (infId, node, frontEnd) => this.actions().listVms(infId, node, frontEnd),
         addNodes: (infId, node, n) => this.actions().addNodes(infId, node, n),
         removeVms: (infId, ids) => this.actions().removeVms(infId, ids),
+        quotaLeft: (infId, node) => this.quotaLeft(infId, node),
         withLock: (infId, fn) => this.locks.run(infId, fn),
       },
     });
@@ -185,6 +189,28 @@ export class ElasticRuntime {
       this.opts.logger?.warn({ inf: infId, targets: policies.map((p) => p.target) }, `elastic: one policy per infrastructure; managing "${policies[0].target}" only`);
     }
     this.manager.register(infId, policies[0]);
+  }
+
+  /**
+   * The quota clamp's input, from the cloud the node's VMs go to. A failed read is logged (once
+   * per distinct error) and counts as unknown: it must not block a scale-up, and a real refusal
+   * meets the manager's back-off anyway.
+   */
+  private async quotaLeft(infId: string, node: string): Promise<number | undefined> {
+    const svc = this.engineService();
+    if (!svc.quotaRoom) return undefined;
+    try {
+      const room = await svc.quotaRoom(await this.callerFor(infId), infId, node);
+      this.quotaErrors.delete(infId);
+      return room;
+    } catch (e) {
+      const err = (e as Error).message;
+      if (this.quotaErrors.get(infId) !== err) {
+        this.quotaErrors.set(infId, err);
+        this.opts.logger?.warn({ inf: infId, node, err }, 'elastic: cloud quota unreadable, scale-up not clamped by it');
+      }
+      return undefined;
+    }
   }
 
   private actions() {

@@ -3,12 +3,12 @@
  * images and quotas (GET /clouds/{cloudId}/...), and disk snapshots. Clouds answer through the
  * optional CloudConnector methods; a cloud type without one gets a 400 naming what it lacks.
  */
-import type { CloudConnector, CloudImage, CloudQuotas } from '../../connectors/types';
+import type { CloudConnector, CloudCredential, CloudImage, CloudQuotas } from '../../connectors/types';
 import { supportedCloudTypes } from '../../connectors/registry';
 import type { InfrastructureRecord } from '../store/types';
 import { InvalidInputError, VmNotFoundError } from '../errors';
 import type { Caller } from './service';
-import type { EngineContext } from './context';
+import { computeOf, liveVms, type EngineContext } from './context';
 import { changedOwners, ownersOf, type NewOwner } from './owners';
 
 type Owned = (caller: Caller, infId: string) => Promise<InfrastructureRecord>;
@@ -44,10 +44,37 @@ export class AccountOperations {
     const vm = await this.ctx.store.getVm(infId, vmId);
     if (!vm || vm.removing) throw new VmNotFoundError(infId, vmId);
     if (!vm.handle) throw new InvalidInputError(`VM ${vmId} has not been launched yet: nothing to snapshot`);
-    const creds = [...this.ctx.credentialsOf(inf).filter((c) => !caller.credentials.some((x) => x.id === c.id)), ...caller.credentials];
-    const conn = this.ctx.connector(creds, vm.cloudId);
+    const conn = this.ctx.connector(this.credentials(inf, caller), vm.cloudId);
     if (!conn.snapshotDisk) throw unsupported(conn, vm.cloudId, 'snapshot a disk', 'snapshotDisk');
     return conn.snapshotDisk(vm.handle, disk, imageName);
+  }
+
+  /**
+   * How many more VMs of `nodeName` the quota of its cloud allows (the elasticity manager's clamp);
+   * undefined when the cloud states no limit or its connector cannot tell.
+   */
+  async quotaRoom(caller: Caller, infId: string, nodeName: string): Promise<number | undefined> {
+    const inf = await this.owned(caller, infId);
+    const compute = computeOf(inf.plan, nodeName);
+    if (!compute) return undefined;
+    const creds = this.credentials(inf, caller);
+    const siblings = liveVms(await this.ctx.store.listVms(infId)).filter((v) => v.nodeName === nodeName);
+    // Where the next VM goes: beside its siblings, else where placement puts a new node (its
+    // cloudId, else the first credential of a supported type).
+    const supported = new Set(supportedCloudTypes());
+    const cloudId = siblings.at(-1)?.cloudId ?? compute.cloudId ?? creds.find((c) => supported.has(c.type.toLowerCase()))?.id;
+    if (!cloudId) return undefined;
+    const conn = this.ctx.connector(creds, cloudId);
+    const room = await conn.roomFor?.(compute);
+    if (room === undefined) return undefined;
+    // Rows accepted but not yet launched are not in the cloud's figures, and will take their share.
+    const unlaunched = siblings.filter((v) => v.cloudId === cloudId && !v.handle && v.state === 'pending').length;
+    return Math.max(0, room - unlaunched);
+  }
+
+  /** The stored credentials, with the caller's lines replacing those of the same id. */
+  private credentials(inf: InfrastructureRecord, caller: Caller): CloudCredential[] {
+    return [...this.ctx.credentialsOf(inf).filter((c) => !caller.credentials.some((x) => x.id === c.id)), ...caller.credentials];
   }
 
   /** The connector of one credential line of this request. */

@@ -14,7 +14,7 @@ import type { Logger } from './logger';
 import type { JobRunner } from './runner';
 import type { VmView } from './service';
 import { SecretBox } from './secrets';
-import { systemFeatures } from './radl';
+import { sizedFeatures, systemFeatures } from './radl';
 import { vmVisibleState } from './state';
 import { imTimestamp } from './util';
 import type { Planner } from './templates';
@@ -113,7 +113,7 @@ export class EngineContext {
       privateIps: vm.privateIps,
       publicIps: vm.publicIps,
       credentials: { username: this.adminUser(compute), privateKey: privateKey ?? this.privateKeyOf(inf) },
-      system: compute ? systemFeatures(compute) : {},
+      system: sizedFeatures(compute ? systemFeatures(compute) : {}, vm.handle?.size),
       contmsg: vm.contmsg,
     };
   }

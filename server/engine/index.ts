@@ -23,6 +23,7 @@ import { configureJob } from './jobs/configure';
 import { removeJob } from './jobs/remove';
 import { destroyJob } from './jobs/destroy';
 import { actionJob } from './jobs/action';
+import { alterJob } from './alter';
 import { VmRefresher } from './refresher';
 
 export interface EngineOptions {
@@ -62,6 +63,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
     remove: removeJob(ctx),
     destroy: destroyJob(ctx),
     action: actionJob(ctx),
+    alter: alterJob(ctx),
   }, { poolSize: opts.poolSize ?? 8, logger });
   ctx.runner = runner;
   await runner.start();

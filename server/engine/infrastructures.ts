@@ -24,6 +24,7 @@ import type { DeployPayload, DeployResult, LaunchFailure } from './jobs/deploy';
 import type { DestroyPayload } from './jobs/destroy';
 import type { ActionPayload, VmAction } from './jobs/action';
 import { AccountOperations } from './account';
+import { AlterOperations } from './alter';
 import { isOwner } from './owners';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -34,9 +35,12 @@ export class InfrastructureServiceImpl implements InfrastructureService {
   private readonly changes = new KeyedSerial();
   /** Owners, cloud images/quotas, snapshots (server/engine/account.ts). */
   private readonly account: AccountOperations;
+  /** IM's AlterVM (server/engine/alter.ts). */
+  private readonly alter: AlterOperations;
 
   constructor(private readonly ctx: EngineContext) {
     this.account = new AccountOperations(ctx, (c, id) => this.owned(c, id), (c, id) => this.mutable(c, id));
+    this.alter = new AlterOperations(ctx, (c, id) => this.mutable(c, id), (inf, c) => this.mergedSealed(inf, c));
   }
 
   owners(caller: Caller, infId: string) { return this.account.owners(caller, infId); }
@@ -45,6 +49,8 @@ export class InfrastructureServiceImpl implements InfrastructureService {
   }
   cloudImages(caller: Caller, cloudId: string, filters?: Record<string, string>) { return this.account.cloudImages(caller, cloudId, filters); }
   cloudQuotas(caller: Caller, cloudId: string) { return this.account.cloudQuotas(caller, cloudId); }
+  quotaRoom(caller: Caller, infId: string, nodeName: string) { return this.account.quotaRoom(caller, infId, nodeName); }
+  alterVm(caller: Caller, infId: string, vmId: string, toscaText: string) { return this.alter.alterVm(caller, infId, vmId, toscaText); }
   snapshotDisk(caller: Caller, infId: string, vmId: string, disk: number, imageName: string) {
     return this.account.snapshotDisk(caller, infId, vmId, disk, imageName);
   }
@@ -179,7 +185,8 @@ export class InfrastructureServiceImpl implements InfrastructureService {
   // ---- changes ----------------------------------------------------------------------------------
 
   async addResources(caller: Caller, infId: string, toscaText: string, context: boolean, opts: AddResourcesOptions = {}): Promise<string[]> {
-    const { vms, job } = await this.changes.run(infId, () => this.planAddResources(caller, infId, toscaText, context));
+    const { vms, job, removing } = await this.changes.run(infId, () => this.planAddResources(caller, infId, toscaText, context));
+    this.stopStepsOf(infId, removing);
     this.ctx.runner.kick();
     if (opts.wait !== false) await this.ctx.runner.wait(job!.id);
     return vms.map((v) => v.id);
@@ -215,7 +222,7 @@ export class InfrastructureServiceImpl implements InfrastructureService {
     const after = live.filter((v) => !remove.includes(v.id));
     const counted = planWithLiveCounts(merged, [...after, ...add.map((v) => ({ ...v, removing: false } as VmRecord))]);
     // The deploy job launches every row without a handle: exactly these new ones.
-    return this.ctx.store.addVms(infId, add, {
+    const recorded = await this.ctx.store.addVms(infId, add, {
       patch: { template: mergedText, plan: counted, credentials: this.ctx.secrets.sealJson(creds) },
       vmChanges: remove.map((vmId) => ({ vmId, patch: { removing: true } })),
       job: {
@@ -223,6 +230,7 @@ export class InfrastructureServiceImpl implements InfrastructureService {
         payload: { removeVmIds: remove, context } as Record<string, unknown>,
       },
     });
+    return { ...recorded, removing: remove };
   }
 
   async removeVms(caller: Caller, infId: string, vmIds: string[], context: boolean): Promise<number> {
@@ -241,8 +249,7 @@ export class InfrastructureServiceImpl implements InfrastructureService {
         },
       );
     });
-    // a configuration run in progress would hold the remove job up: the leaving VMs' steps stop now
-    for (const id of ids) this.ctx.configurator.vmLeaving?.(infId, id);
+    this.stopStepsOf(infId, ids);
     this.ctx.runner.kick();
     await this.ctx.runner.wait(job.id);
     return ids.length;
@@ -297,6 +304,14 @@ export class InfrastructureServiceImpl implements InfrastructureService {
   }
 
   // ---- helpers ----------------------------------------------------------------------------------
+
+  /**
+   * VMs just marked for removal (DELETE of VMs, or a shrink through add-resources): a configuration
+   * run in progress would hold their removal job up until its steps on them ended, so they stop now.
+   */
+  private stopStepsOf(infId: string, vmIds: string[]): void {
+    for (const id of vmIds) this.ctx.configurator.vmLeaving?.(infId, id);
+  }
 
   private async runAction(inf: InfrastructureRecord, caller: Caller, payload: ActionPayload): Promise<void> {
     const job = await this.ctx.store.enqueueJob(

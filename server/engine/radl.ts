@@ -3,6 +3,7 @@
  * block per VM with net_interface.N.{connection,ip}, state, instance_id, provider.type and the
  * admin credentials. The JSON form uses IM's conventions: "class" and "id", sizes in bytes.
  */
+import type { VmSizeInfo } from '../../connectors/types';
 import type { ComputePlan } from '../../tosca/plan';
 import type { VmView } from './service';
 
@@ -23,6 +24,15 @@ export function systemFeatures(c: ComputePlan): Record<string, string | number> 
   if (c.os.version) f['disk.0.os.version'] = c.os.version;
   if (c.os.image) f['disk.0.image.url'] = c.os.image;
   if (c.host.diskSizeGB !== undefined) f['disk.0.free_size'] = Math.round(c.host.diskSizeGB * 1024 ** 3);
+  return f;
+}
+
+/** The planned features with the size a resize gave the VM (IM's AlterVM), when it had one. */
+export function sizedFeatures(planned: Record<string, string | number>, size: VmSizeInfo | undefined): Record<string, string | number> {
+  if (!size) return planned;
+  const f: Record<string, string | number> = { ...planned, 'cpu.count': size.cpus, 'memory.size': Math.round(size.memoryMB * 1024 * 1024) };
+  if (size.instanceType) f.instance_type = size.instanceType;
+  else delete f.instance_type;
   return f;
 }
 

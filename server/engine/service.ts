@@ -89,6 +89,10 @@ export interface InfrastructureService {
   /** Images of the cloud of one credential line of the caller (GET /clouds/{cloudId}/images). */
   cloudImages?(caller: Caller, cloudId: string, filters?: Record<string, string>): Promise<CloudImage[]>;
   cloudQuotas?(caller: Caller, cloudId: string): Promise<CloudQuotas>;
+  /** How many more VMs of the node fit in its cloud's quota; undefined when unknown (the elasticity manager's clamp). */
+  quotaRoom?(caller: Caller, infId: string, nodeName: string): Promise<number | undefined>;
+  /** IM's AlterVM: resize a VM to the Compute node of a TOSCA template; resolves to its new info. */
+  alterVm?(caller: Caller, infId: string, vmId: string, toscaText: string): Promise<VmView>;
   /** Snapshot a VM's disk into a new image; resolves to the image URI. */
   snapshotDisk?(caller: Caller, infId: string, vmId: string, disk: number, imageName: string): Promise<string>;
 }

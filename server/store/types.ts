@@ -80,7 +80,7 @@ export type NewVm = Omit<VmRecord, 'infrastructureId' | 'id' | 'createdAt' | 'up
 };
 export type VmPatch = Partial<Pick<VmRecord, 'handle' | 'state' | 'configured' | 'privateIps' | 'publicIps' | 'contmsg' | 'removing' | 'cloudId' | 'cloudType'>>;
 
-export type JobKind = 'deploy' | 'configure' | 'remove' | 'destroy' | 'action';
+export type JobKind = 'deploy' | 'configure' | 'remove' | 'destroy' | 'action' | 'alter';
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed';
 
 export interface JobRecord {

@@ -216,6 +216,31 @@ describe('E-FAIL-5 / E-RATE-2 partial success and cloud refusals', () => {
     expect(cluster.calls.filter((c) => c.startsWith('add'))).toHaveLength(1);
     expect((await m.view('inf1')).events.find((e) => e.type === 'ScaleUpFailed')?.reason).toMatch(/Quota exceeded.*paused for \d+ s/);
   });
+  test('E-QUOTA-1: the cloud quota is asked for the target node only when a scale-up is due, and clamps it', async () => {
+    const cluster = new FakeCluster();
+    const asked: string[] = [];
+    let room = 1;
+    const actions: ElasticActions = Object.assign(Object.create(cluster) as FakeCluster, {
+      quotaLeft: async (infId: string, node: string) => { asked.push(`${infId}/${node}`); return room; },
+    });
+    const { events, m, step } = setup({ cluster, actions });
+    await step(0);
+    expect(asked).toEqual([]); // empty queue: nothing to add, no cloud call
+    cluster.waiting = 12;
+    cluster.queuedAt = (T0 - 10 * MIN) / 1000;
+    const up = await step(15 * S);
+    expect(asked).toEqual(['inf1/wn']);
+    expect(up.decision.intents).toEqual([{ kind: 'add', count: 1 }]);
+    const adds = () => cluster.calls.filter((c) => c.startsWith('add'));
+    expect(adds()).toEqual(['add wn 1']);
+    const limited = events.filter((e) => e.type === 'QuotaLimited');
+    expect(limited.map((e) => e.reason)).toEqual([expect.stringMatching(/scale-up 1 of 3 .*cloud quota reached/)]);
+    room = 0;
+    await step(15 * S);
+    expect(adds()).toEqual(['add wn 1']);
+    expect(events.filter((e) => e.type === 'QuotaLimited')).toHaveLength(1); // once, when the limit starts
+    expect((await m.view('inf1')).events.map((e) => e.type)).toContain('QuotaLimited');
+  });
 });
 
 describe('E-STATE-2 the manager acts under the infrastructure lock', () => {

@@ -9,22 +9,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import pino from 'pino';
-import { Registry } from 'prom-client';
 import { parse } from 'yaml';
-import { createApp } from '../../server/app';
 import { loadOpenApi } from '../../server/api/openapi';
-import { createEngine, type Engine } from '../../server/engine';
-import { TEST_SECRET_KEY, clusterTemplate, tempDir } from '../../server/engine/test-fixtures';
-import { ElasticRuntime } from '../../server/elastic/runtime';
+import { clusterTemplate, tempDir } from '../../server/engine/test-fixtures';
 import { elasticityPutSchema, elasticityViewSchema, toOpenApi30 } from '../../server/elastic/schema';
 import type { RemoteExec } from '../../server/elastic/probes/types';
-import { storeMetrics } from '../../server/metrics';
-import { openStore, type Store } from '../../server/store';
-import { loadImportMap } from '../../tosca';
 import { corpusDir } from '../tosca/corpus';
-import { call, imAuth, listen, type Running } from '../api/http';
+import { call, imAuth } from '../api/http';
 import { waitFor } from './api-harness';
+import { startElasticServer, type ElasticServer } from './elastic-harness';
 
 jest.setTimeout(60_000);
 
@@ -59,32 +52,10 @@ const exec: RemoteExec = async (cmd) => {
   return { code: 127, stdout: '', stderr: `${cmd}: not found` };
 };
 
-interface Server { url: string; runtime: ElasticRuntime; close(): Promise<void> }
+type Server = ElasticServer;
 
 /** What `serve` wires, with the fake probe in place of SSH on the master. */
-async function startServer(dbFile: string): Promise<Server> {
-  const logger = pino({ level: 'silent' });
-  const store: Store = await openStore(`sqlite:${dbFile}`);
-  const registry = new Registry();
-  storeMetrics(registry, store);
-  const runtime = new ElasticRuntime({ store, logger, registry, exec: () => exec });
-  // The corpus's import map, so INDIGO templates plan offline as with `serve --import-map`.
-  const imports = loadImportMap(path.join(corpusDir(), 'import-map.json'));
-  const engine: Engine = await createEngine({ store, secretKey: TEST_SECRET_KEY, logger, planner: runtime.planner(), ...imports });
-  const service = runtime.attach(engine.service);
-  await runtime.start();
-  const srv: Running = await listen(createApp({ service, logger, version: 'test', secretKey: TEST_SECRET_KEY, elasticity: runtime, metrics: registry }));
-  return {
-    url: srv.url,
-    runtime,
-    close: async () => {
-      await srv.close();
-      await runtime.stop();
-      await engine.close();
-      await store.close();
-    },
-  };
-}
+const startServer = (dbFile: string): Promise<Server> => startElasticServer(dbFile, exec);
 
 describe('elasticity in the server (engine + SQLite + Dummy, real HTTP)', () => {
   const dir = tempDir('tosca-im-elastic-');

@@ -1,36 +1,32 @@
 /** /infrastructures/{infId}/vms/{vmId}[...]: IM's virtual machine routes. */
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { InfrastructureService, VmView } from '../../engine/service';
 import { vmRadlJson, vmRadlText } from '../../engine/radl';
 import { InvalidInputError } from '../../errors';
-import { ApiError, RADL_NOT_SUPPORTED } from '../api-error';
-import { bodyText } from '../body';
+import { ApiError } from '../api-error';
+import { toscaBody } from '../body';
 import type { EndpointFactory } from '../endpoint';
 import { flag } from '../flags';
-import { mediaTypes, sendEmpty, sendOutput } from '../media';
+import { sendEmpty, sendOutput } from '../media';
 
 const ACTIONS = ['start', 'stop', 'reboot'] as const;
 const VM = '/infrastructures/:infId/vms/:vmId';
-/** IM's AlterVM resizes a VM in place; no connector can yet, so the caller is told what works instead. */
-export const ALTER_NOT_SUPPORTED = 'altering a VM is not supported yet (cpu, memory and disks do not change in place). Supported instead: ' +
-  'POST the template with the new size to /infrastructures/{infId} to add VMs of that size, then DELETE the old VM; ' +
-  'PUT .../vms/{vmId}/start|stop|reboot for its power state';
+/** A service without AlterVM (it is optional) tells the caller what works instead. */
+export const ALTER_NOT_SUPPORTED = 'altering a VM is not supported by this server; PUT .../vms/{vmId}/start|stop|reboot changes its power state';
 
 export function vmRoutes(service: InfrastructureService, endpoint: EndpointFactory): Router {
   const r = Router();
 
   r.get(VM, endpoint('Error Getting VM. info', async ({ req, res, caller, params }) => {
-    const vm = await service.vmInfo(caller, params.infId, params.vmId);
-    sendOutput(req, res, vmRadlJson(vm), { defaultType: 'text/plain', field: 'radl', text: vmRadlText(vm) });
+    sendVm(req, res, await service.vmInfo(caller, params.infId, params.vmId));
   }));
 
-  r.put(VM, endpoint('Error modifying resources', async ({ req, caller, params }) => {
+  // IM's AlterVM. Unknown infrastructure or VM answer 404 before the body is looked at, as in IM.
+  r.put(VM, endpoint('Error modifying resources', async ({ req, res, caller, params }) => {
     await service.vmInfo(caller, params.infId, params.vmId);
-    const body = bodyText(req);
-    if (body.trim() !== '' && !mediaTypes(req.get('content-type')).includes('text/yaml')) {
-      throw new ApiError(415, RADL_NOT_SUPPORTED);
-    }
-    throw new InvalidInputError(ALTER_NOT_SUPPORTED);
+    const tosca = toscaBody(req);
+    if (!service.alterVm) throw new InvalidInputError(ALTER_NOT_SUPPORTED);
+    sendVm(req, res, await service.alterVm(caller, params.infId, params.vmId, tosca));
   }));
 
   // IM takes a comma-separated list of VM ids here.
@@ -60,6 +56,11 @@ export function vmRoutes(service: InfrastructureService, endpoint: EndpointFacto
     }));
   }
   return r;
+}
+
+/** VM info as IM's GetVMInfo and AlterVM answer it: RADL text, or {"radl": [...]} in JSON. */
+function sendVm(req: Request, res: Response, vm: VmView): void {
+  sendOutput(req, res, vmRadlJson(vm), { defaultType: 'text/plain', field: 'radl', text: vmRadlText(vm) });
 }
 
 /** A feature of the VM's RADL system block (state, net_interface.0.ip, instance_id, ...). */

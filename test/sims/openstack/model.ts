@@ -18,7 +18,7 @@ export interface Flavor { id: string; name: string; vcpus: number; ram: number; 
 export interface Image { id: string; name: string; status: string; visibility: string; size: number; minDisk: number; minRam: number; createdAt: number; properties: Record<string, string> }
 export interface Keypair { name: string; publicKey: string; fingerprint: string; userId: string; projectId: string; createdAt: number }
 
-export type ServerStatus = 'BUILD' | 'ACTIVE' | 'ERROR' | 'SHUTOFF';
+export type ServerStatus = 'BUILD' | 'ACTIVE' | 'ERROR' | 'SHUTOFF' | 'RESIZE' | 'VERIFY_RESIZE';
 export interface Server {
   id: string; name: string; projectId: string; userId: string; status: ServerStatus;
   imageId: string; flavorId: string; keyName: string | null; metadata: Record<string, string>; tags: string[];
@@ -28,6 +28,11 @@ export interface Server {
   willFail?: string; fault?: { code: number; message: string; details: string; created: string };
   /** Set by DELETE: the server disappears (404) at this time. */
   goneAt?: number;
+  /**
+   * A resize in progress (RESIZE until readyAt, then VERIFY_RESIZE with the new flavor) until it is
+   * confirmed or reverted; `powerOn` is the power state it returns to, as Nova keeps a stopped server stopped.
+   */
+  resize?: { fromFlavorId: string; toFlavorId: string; readyAt: number; powerOn: boolean };
 }
 export interface Network { id: string; name: string; external: boolean; shared: boolean; projectId: string; subnetIds: string[] }
 export interface Subnet { id: string; name: string; networkId: string; cidr: string; gatewayIp: string; projectId: string; prefix: string; firstHost: number; nextHost: number; lastHost: number }
@@ -213,6 +218,12 @@ export class SimState {
           s.launchedAt = s.readyAt;
         }
       }
+      // Nova switches the instance to the new flavor when the migration finishes (finish_resize).
+      if (s.status === 'RESIZE' && s.resize && now >= s.resize.readyAt) {
+        s.status = 'VERIFY_RESIZE';
+        s.flavorId = s.resize.toFlavorId;
+        s.updatedAt = s.resize.readyAt;
+      }
     }
   }
 
@@ -221,10 +232,12 @@ export class SimState {
     const u = { instances: 0, cores: 0, ram: 0 };
     for (const s of this.servers.values()) {
       if (s.projectId !== projectId) continue;
-      const f = this.flavors.find((x) => x.id === s.flavorId);
+      // A server being resized holds the larger of its two flavors until the resize is confirmed.
+      const ids = s.resize ? [s.resize.fromFlavorId, s.resize.toFlavorId] : [s.flavorId];
+      const fs = ids.map((id) => this.flavors.find((x) => x.id === id));
       u.instances++;
-      u.cores += f?.vcpus ?? 0;
-      u.ram += f?.ram ?? 0;
+      u.cores += Math.max(...fs.map((f) => f?.vcpus ?? 0));
+      u.ram += Math.max(...fs.map((f) => f?.ram ?? 0));
     }
     return u;
   }

@@ -110,7 +110,8 @@ export function novaRouter(state: SimState): Router {
         if (fip.portId === p.id) list.push({ version: 4, addr: fip.address, 'OS-EXT-IPS:type': 'floating', 'OS-EXT-IPS-MAC:mac_addr': p.mac });
       }
     }
-    const vmState = { BUILD: 'building', ACTIVE: 'active', ERROR: 'error', SHUTOFF: 'stopped' }[s.status];
+    const poweredOn = s.status === 'ACTIVE' || (s.resize?.powerOn ?? false);
+    const vmState = { BUILD: 'building', ACTIVE: 'active', ERROR: 'error', SHUTOFF: 'stopped', RESIZE: poweredOn ? 'active' : 'stopped', VERIFY_RESIZE: 'resized' }[s.status];
     return {
       id: s.id, name: s.name, status: s.status, tenant_id: s.projectId, user_id: s.userId, metadata: s.metadata, hostId: s.status === 'ERROR' ? '' : 'sim-host-1',
       image: { id: s.imageId, links: link(req, 'images', s.imageId) },
@@ -121,8 +122,8 @@ export function novaRouter(state: SimState): Router {
       'OS-DCF:diskConfig': 'MANUAL', progress: s.status === 'BUILD' ? 0 : 100, 'OS-EXT-AZ:availability_zone': 'nova', config_drive: '',
       key_name: s.keyName, 'OS-SRV-USG:launched_at': s.launchedAt ? iso(s.launchedAt) : null, 'OS-SRV-USG:terminated_at': null,
       security_groups: s.status === 'ACTIVE' ? s.securityGroups.map((name) => ({ name })) : undefined,
-      'OS-EXT-STS:task_state': s.goneAt !== undefined ? 'deleting' : s.status === 'BUILD' ? 'spawning' : null,
-      'OS-EXT-STS:vm_state': vmState, 'OS-EXT-STS:power_state': s.status === 'ACTIVE' ? 1 : 0, 'os-extended-volumes:volumes_attached': [],
+      'OS-EXT-STS:task_state': s.goneAt !== undefined ? 'deleting' : s.status === 'BUILD' ? 'spawning' : s.status === 'RESIZE' ? 'resize_migrating' : null,
+      'OS-EXT-STS:vm_state': vmState, 'OS-EXT-STS:power_state': poweredOn ? 1 : 0, 'os-extended-volumes:volumes_attached': [],
       locked: false, description: null, tags: s.tags, trusted_image_certificates: null, host_status: 'UP',
       ...(s.fault ? { fault: s.fault } : {}),
     };
@@ -165,14 +166,27 @@ export function novaRouter(state: SimState): Router {
     const s = serverOr404(req);
     const action = Object.keys(req.body ?? {})[0];
     const need = (ok: string[], what: string) => {
-      if (!ok.includes(s.status)) fail(409, `Cannot '${what}' instance ${s.id} while it is in vm_state ${s.status.toLowerCase()}`);
+      if (s.status === 'RESIZE') fail(409, `Cannot '${what}' instance ${s.id} while it is in task_state resize_migrating`);
+      if (!ok.includes(s.status)) fail(409, `Cannot '${what}' instance ${s.id} while it is in vm_state ${s.status === 'VERIFY_RESIZE' ? 'resized' : s.status.toLowerCase()}`);
     };
+    let status = 202;
     if (action === 'os-stop') { need(['ACTIVE'], 'stop'); s.status = 'SHUTOFF'; }
     else if (action === 'os-start') { need(['SHUTOFF'], 'start'); s.status = 'ACTIVE'; }
     else if (action === 'reboot') { need(['ACTIVE', 'SHUTOFF'], 'reboot'); s.status = 'ACTIVE'; }
-    else fail(400, `There is no such action: ${action}`);
+    else if (action === 'resize') { need(['ACTIVE', 'SHUTOFF'], 'resize'); startResize(state, s, req.body.resize); }
+    else if (action === 'confirmResize') {
+      need(['VERIFY_RESIZE'], 'confirmResize');
+      s.status = s.resize!.powerOn ? 'ACTIVE' : 'SHUTOFF';
+      s.resize = undefined;
+      status = 204;
+    } else if (action === 'revertResize') {
+      need(['VERIFY_RESIZE'], 'revertResize');
+      s.flavorId = s.resize!.fromFlavorId;
+      s.status = s.resize!.powerOn ? 'ACTIVE' : 'SHUTOFF';
+      s.resize = undefined;
+    } else fail(400, `There is no such action: ${action}`);
     s.updatedAt = Date.now();
-    res.status(202).end();
+    res.status(status).end();
   });
 
   // ---- os-interface
@@ -285,6 +299,30 @@ export function novaRouter(state: SimState): Router {
     });
   });
   return r;
+}
+
+/**
+ * Nova's resize (servers.py _resize, compute/api.py resize): a new flavor, quota for the growth, a
+ * root disk that does not shrink; the server goes RESIZE, and VERIFY_RESIZE with the new flavor once
+ * it runs on its new host (after the build delay), waiting for confirmResize or revertResize.
+ */
+function startResize(state: SimState, s: Server, body: unknown): void {
+  const ref = (body as { flavorRef?: unknown } | null)?.flavorRef;
+  if (ref === undefined || ref === null || ref === '') fail(400, "Invalid input for field/attribute resize. Value: {}. 'flavorRef' is a required property");
+  const to = state.flavors.find((f) => f.id === String(ref).split('/').pop()) ?? fail(400, 'Unable to locate requested flavor.');
+  const from = state.flavors.find((f) => f.id === s.flavorId)!;
+  if (to.id === from.id) fail(400, 'When resizing, instances must change flavor!');
+  if (to.disk !== 0 && to.disk < from.disk) fail(400, 'Resize error: Unable to resize disk down.');
+  const quota = state.quotaOf(s.projectId);
+  const used = state.usage(s.projectId);
+  for (const [res, want, have, max] of [
+    ['cores', to.vcpus - from.vcpus, used.cores, quota.cores],
+    ['ram', to.ram - from.ram, used.ram, quota.ram],
+  ] as const) {
+    if (want > 0 && have + want > max) fail(403, `Quota exceeded for ${res}: Requested ${want}, but already used ${have} of ${max} ${res}`);
+  }
+  s.resize = { fromFlavorId: from.id, toFlavorId: to.id, readyAt: Date.now() + state.faults.activeDelayMs, powerOn: s.status === 'ACTIVE' };
+  s.status = 'RESIZE';
 }
 
 function createServers(state: SimState, req: Request): Server[] {

@@ -1,4 +1,4 @@
-/** RunInstances, DescribeInstances and the instance life cycle (terminate, start, stop, reboot). */
+/** RunInstances, DescribeInstances and the instance life cycle (terminate, start, stop, reboot, type change). */
 import { Ec2SimError, invalidValue } from '../errors';
 import { ACCOUNT_ID, Ec2Model, Instance, InstanceStateName, STATE_CODES, matchesFilters, newId } from '../model';
 import type { XmlValue } from '../xml';
@@ -261,6 +261,28 @@ function rebootInstances({ model, params }: ActionContext) {
   return { return: true };
 }
 
+/**
+ * ModifyInstanceAttribute for the instance type, in either of AWS's spellings (`InstanceType.Value=T`,
+ * or the older `Attribute=instanceType&Value=T` that boto's modify_attribute sends). As AWS: only a
+ * stopped instance changes type; other attributes are not modelled here.
+ */
+function modifyInstanceAttribute({ model, params }: ActionContext) {
+  const [inst] = findInstances(model, [params.required('InstanceId')]);
+  const attribute = params.get('Attribute');
+  let type = params.get('InstanceType.Value');
+  if (attribute !== undefined) {
+    if (attribute !== 'instanceType') throw new Ec2SimError('UnsupportedOperation', `The simulator models only the instanceType attribute, not '${attribute}'.`);
+    type = params.get('Value');
+  }
+  if (type === undefined) throw new Ec2SimError('MissingParameter', 'The request must contain the parameter InstanceType.Value or Attribute and Value');
+  if (!model.instanceTypes.some((t) => t.name === type)) {
+    throw new Ec2SimError('InvalidInstanceAttributeValue', `Value (${type}) for parameter instanceType is invalid. Unknown instance type.`);
+  }
+  if (inst.state !== 'stopped') throw new Ec2SimError('IncorrectInstanceState', `The instance '${inst.id}' is not in the 'stopped' state.`);
+  inst.type = type;
+  return { return: true };
+}
+
 export const instanceActions: ActionTable = {
   RunInstances: runInstances,
   DescribeInstances: describeInstances,
@@ -268,4 +290,5 @@ export const instanceActions: ActionTable = {
   StopInstances: changeStates('instancesSet', stop),
   StartInstances: changeStates('instancesSet', start),
   RebootInstances: rebootInstances,
+  ModifyInstanceAttribute: modifyInstanceAttribute,
 };
