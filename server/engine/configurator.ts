@@ -73,8 +73,9 @@ export interface Configurator {
   /** A VM was removed: its instance is gone (cancel its steps, forget its host key). */
   vmRemoved?(infrastructureId: string, vmId: string): void;
   /**
-   * Optional: a VM was just marked for removal (DELETE .../vms): stop its steps in a configuration
-   * run in progress, so that run ends and the removal need not wait for them (issue 6, E-JOIN-4).
+   * Optional: a VM was just marked for removal (DELETE .../vms, or a lower count / removal_list in
+   * add-resources): stop its steps in a configuration run in progress, so that run ends and the
+   * removal need not wait for them (issue 6, E-JOIN-4).
    */
   vmLeaving?(infrastructureId: string, vmId: string): void;
   /** The infrastructure is destroyed (close connections, drop caches). */

@@ -7,26 +7,57 @@ import type { Configurator, ConfigureRequest, ConfigureResult } from './configur
 import { SshConfigurator } from './ssh-configurator';
 import { registerConnector } from '../../connectors/registry';
 import { DummyConnector } from '../../connectors/dummy';
+import pino from 'pino';
+import { createApp } from '../app';
+import { call, imAuth, listen, type Running } from '../../test/api/http';
 
 class Recorder implements Configurator {
   requests: ConfigureRequest[] = [];
   removed: string[] = [];
+  leaving: string[] = [];
   released: string[] = [];
+  /** While set, a run stays in progress (a step running) until it resolves or the run is aborted. */
+  hold?: Promise<void>;
+  /** Called when a held run has started. */
+  started?: () => void;
+  /** Called by vmLeaving (the engine stopping a leaving VM's steps). */
+  onLeaving?: (vmId: string) => void;
   answer: (req: ConfigureRequest) => ConfigureResult | Promise<ConfigureResult> = (req) => ({
     vms: Object.fromEntries((req.targets ?? req.vms.map((v) => v.id)).map((id) => [id, 'configured' as const])),
   });
   async configure(req: ConfigureRequest) {
     this.requests.push(req);
     await req.log('recorder ran');
+    if (this.hold) {
+      this.started?.();
+      await Promise.race([
+        this.hold,
+        new Promise((_, reject) => req.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true })),
+      ]);
+    }
     return this.answer(req);
   }
   vmRemoved(_inf: string, vmId: string) { this.removed.push(vmId); }
+  vmLeaving(_inf: string, vmId: string) {
+    this.leaving.push(vmId);
+    this.onLeaving?.(vmId);
+  }
   async release(inf: string) { this.released.push(inf); }
+
+  /** Holds the next runs open; resolves `started` once one is in progress. */
+  holdRuns(): { started: Promise<void>; release: () => void } {
+    let release!: () => void;
+    this.hold = new Promise<void>((r) => { release = r; });
+    const started = new Promise<void>((r) => { this.started = r; });
+    return { started, release };
+  }
 }
 
 let store: Store;
 let engine: Engine;
 let rec: Recorder;
+/** The REST API over the engine, when a test starts it. */
+let srv: Running | undefined;
 const alice = dummyCaller('alice');
 
 /** Waits until no job of the infrastructure is left, then returns its state. */
@@ -41,6 +72,8 @@ beforeEach(async () => {
   engine = await createEngine({ store, secretKey: TEST_SECRET_KEY, configurator: rec });
 });
 afterEach(async () => {
+  await srv?.close();
+  srv = undefined;
   await engine.close();
   await store.close();
 });
@@ -111,4 +144,83 @@ test('SshConfigurator: Dummy VMs need no SSH; without a public IP nothing can be
   const st = await until(() => engine.service.state(lab, id), (s) => s.state !== 'running' && s.state !== 'pending');
   expect(st.state).toBe('unconfigured');
   expect(await engine.service.contmsg(lab, id, true)).toContain('no running VM has a public IP');
+});
+
+test('additions arriving during a configuration run are batched into one next run', async () => {
+  const id = await engine.service.create(alice, clusterTemplate(1), { async: false });
+  await settled(id);
+  const run = rec.holdRuns();
+  await engine.service.reconfigure(alice, id);
+  await run.started;
+  // three adds while the run is in progress, each with its own deploy job (as three POSTs)
+  const adds = [2, 3, 4].map((wn) => engine.service.addResources(alice, id, scaleTemplate({ wn }), true));
+  await until(() => store.listVms(id), (vms) => vms.length === 5);
+  expect(rec.requests).toHaveLength(2);
+  run.release();
+  expect(await Promise.all(adds)).toEqual([['2'], ['3'], ['4']]);
+  expect(await settled(id)).toEqual({
+    state: 'configured', vm_states: { 0: 'configured', 1: 'configured', 2: 'configured', 3: 'configured', 4: 'configured' },
+  });
+  expect(rec.requests).toHaveLength(3);
+  expect(rec.requests[2].changes).toEqual({ added: ['2', '3', '4'], removed: [] });
+  expect(rec.requests[2].vms.map((v) => v.id)).toEqual(['0', '1', '2', '3', '4']);
+});
+
+test('a shrink through add-resources stops the leaving VM\'s steps in a run in progress, and goes ahead', async () => {
+  const id = await engine.service.create(alice, clusterTemplate(2), { async: false });
+  await settled(id);
+  // a step on VM 2 that never ends on its own: only stopping VM 2's steps ends the run
+  const run = rec.holdRuns();
+  rec.onLeaving = (vmId) => { if (vmId === '2') run.release(); };
+  await engine.service.reconfigure(alice, id);
+  await run.started;
+  const shrink = engine.service.addResources(alice, id, scaleTemplate({ wn: 1 }), true); // count 2 → 1: VM 2 goes
+  const hung = new Promise((_, reject) => setTimeout(() => reject(new Error('the shrink still waits for the run')), 5000).unref());
+  expect(await Promise.race([shrink, hung])).toEqual([]);
+  expect(rec.leaving).toEqual(['2']);
+  expect(await settled(id)).toEqual({ state: 'configured', vm_states: { 0: 'configured', 1: 'configured' } });
+  expect(rec.removed).toEqual(['2']);
+  // the held run, then the re-configuration without VM 2 before it was deleted
+  expect(rec.requests.slice(1).map((r) => [r.vms.map((v) => v.id), r.changes?.removed])).toEqual([
+    [['0', '1', '2'], undefined], [['0', '1'], [{ vmId: '2', nodeName: 'wn' }]],
+  ]);
+});
+
+test('through the REST API: three POSTs during a run make one next run; a POST shrink ends a hung run', async () => {
+  srv = await listen(createApp({ service: engine.service, logger: pino({ level: 'silent' }), version: 'test', secretKey: TEST_SECRET_KEY }));
+  const url = srv.url;
+  const auth = imAuth('bob', 'bob-pw', 'id = dummy; type = Dummy');
+  const req = (method: string, path: string, body?: string) =>
+    call(url, method, path, { auth, body, type: body === undefined ? undefined : 'text/yaml' });
+  const id = (await req('POST', '/infrastructures', clusterTemplate(1))).headers.get('InfID')!;
+  const reconfigure = async () => expect((await req('PUT', `/infrastructures/${id}/reconfigure`)).status).toBe(200);
+  const vms = () => store.listVms(id);
+  const idle = () => until(() => store.listOpenJobs(id), (jobs) => jobs.length === 0);
+  await idle();
+
+  let run = rec.holdRuns();
+  await reconfigure();
+  await run.started;
+  const posts = [];
+  for (const wn of [2, 3, 4]) {
+    // one at a time into the engine (each count is absolute), none waiting for the previous one's answer
+    posts.push(req('POST', `/infrastructures/${id}`, scaleTemplate({ wn })));
+    await until(vms, (v) => v.length === wn + 1);
+  }
+  run.release();
+  expect((await Promise.all(posts)).map((r) => [r.status, r.text.split('/').pop()])).toEqual([[200, '2'], [200, '3'], [200, '4']]);
+  await idle();
+  expect(rec.requests.map((r) => r.changes?.added)).toEqual([undefined, undefined, ['2', '3', '4']]);
+
+  // a step on VM 3 hangs until its steps are stopped; removal_list [3] must not wait for it
+  run = rec.holdRuns();
+  rec.onLeaving = (vmId) => { if (vmId === '3') run.release(); };
+  await reconfigure();
+  await run.started;
+  const shrink = await req('POST', `/infrastructures/${id}`, scaleTemplate({ wn: 3 }, { wn: ['3'] }));
+  expect([shrink.status, shrink.text]).toEqual([200, '']);
+  await idle();
+  expect((await vms()).map((v) => v.id)).toEqual(['0', '1', '2', '4']);
+  const state = await call(url, 'GET', `/infrastructures/${id}/state`, { auth, accept: 'application/json' });
+  expect(state.json().state.state).toBe('configured');
 });

@@ -3,7 +3,8 @@
  * namespace, deploys an HTCondor-like cluster (a master with a floating IP + private workers) on the
  * OpenStack and on the EC2 simulator in host mode — every VM a real sshd host — and configures it
  * over SSH through the master. Then: +5 workers with one POST (only the master's worker list is redone on old
- * nodes), −2 named workers (the floating IP stays), a failing step on one worker, reconfigure.
+ * nodes), −2 named workers (the floating IP stays), a failing step on one worker, reconfigure, a
+ * worker leaving mid-run (DELETE of the VM, or a POST whose removal_list names it).
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { nodeFile, SCRIPTS, stepCount } from '../lab/cluster-fixture';
 import { SERVER_PUBLIC_IP, type LabHost } from '../lab/lab';
 import { describeWithLab } from '../lab/require-lab';
 import { call, imAuth, type Reply } from '../api/http';
+import { scaleTemplate } from '../../server/engine/test-fixtures';
 import type { CloudKind } from './ssh/clouds';
 import { startRig, SCRIPT_URL, type E2eRig } from './ssh/harness';
 import type { SshProbe } from './ssh/netns-side';
@@ -351,7 +353,14 @@ for (const kind of ['openstack', 'ec2'] as CloudKind[]) describeWithLab(`issue 6
     expect(workerList()).toHaveLength(7);
   });
 
-  test('contmsg shows a step while it runs; deleting its VM mid-run cancels its steps and the run ends', async () => {
+  // Two ways a VM leaves mid-run: its own DELETE, or a POST whose removal_list names it (the rest stay).
+  const leaveBy: [string, (victim: Vm) => Promise<Reply>][] = [
+    ['deleting its VM', (victim) => api('DELETE', `${infPath}/vms/${victim.id}`)],
+    ['a POST with a removal_list naming its VM', (victim) => api('POST', infPath, {
+      type: 'text/yaml', body: scaleTemplate({ wn: workers().length - 1 }, { wn: [victim.id] }),
+    })],
+  ];
+  test.each(leaveBy)('contmsg shows a step while it runs; %s mid-run cancels its steps and the run ends', async (_how, leave) => {
     const victim = workers()[1];
     const others = workers().filter((w) => w.id !== victim.id);
     writeFileSync(join(rig.scriptsDir, 'wn_start.sh'), SLOW_WN_START);
@@ -370,8 +379,8 @@ for (const kind of ['openstack', 'ec2'] as CloudKind[]) describeWithLab(`issue 6
       expect(runningLines((await api('GET', `${infPath}/vms/${victim.id}/contmsg`)).text)).toBe(earlier + 1);
 
       const t0 = Date.now();
-      const r = await api('DELETE', `${infPath}/vms/${victim.id}`);
-      if (r.status !== 200) throw failWith('DELETE vm', r);
+      const r = await leave(victim);
+      if (r.status !== 200) throw failWith('removing the VM', r);
       // the 60 s step was cancelled: neither the run nor the removal waited for it
       expect(Date.now() - t0).toBeLessThan(20_000);
       const view = await settledState();

@@ -9,6 +9,7 @@ import type { JobHandler } from '../runner';
 import { errorMessage, throwIfAborted } from '../util';
 import { waitForVms } from './observe';
 import { shrinkStep } from './remove';
+import type { ConfigurePayload } from './configure';
 import { launchVms, relaunchAfterBootFailure, type LaunchFailure } from './launch';
 
 export type { LaunchFailure } from './launch';
@@ -76,8 +77,23 @@ function deploy(ctx: EngineContext): JobHandler {
     if (p.context === false) return { result };
     // A pure shrink was configured by its shrink step; only new VMs need another run.
     if (shrinking && !now.some((v) => v && v.state === 'running' && v.configured === null)) return { result };
+    if (await configureQueuedAfter(ctx, infId, job.id)) return { result };
     return { result, next: { infrastructureId: infId, kind: 'configure', payload: {} } };
   };
+}
+
+/**
+ * Additions that arrived while a configuration ran queue one deploy job each; the first one's
+ * configure job lands behind the others. A configure job still queued behind this one reads the
+ * VMs when it starts, so it configures these new ones too: they batch into that one run instead
+ * of a run each (issue 6). One with a vm_list configures only those VMs, so it does not count.
+ * Race-free: jobs of one infrastructure run one at a time, so the queued one cannot start before
+ * this job is finished.
+ */
+async function configureQueuedAfter(ctx: EngineContext, infId: string, jobId: number): Promise<boolean> {
+  return (await ctx.store.listOpenJobs(infId)).some(
+    (j) => j.id > jobId && j.status === 'queued' && j.kind === 'configure' && !(j.payload as ConfigurePayload).vmIds,
+  );
 }
 
 export interface DeployResult {
