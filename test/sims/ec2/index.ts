@@ -18,9 +18,15 @@ import { Params } from './params';
 import { verifySigV4 } from './sigv4';
 import { startEc2HostMode, type HostMode, type HostModeOptions } from './host-mode';
 import { errorDocument, successDocument } from './xml';
+import { Holds, type Hold, type HoldRule } from '../holds';
 
 export type { FaultSpec } from './faults';
 export type { Image, InstanceType, Limits } from './model';
+export type { Hold } from '../holds';
+export type { Params } from './params';
+
+/** What a hold rule sees of an EC2 call (signature already checked). */
+export interface SimRequest { action: string; params: Params }
 export { HostMode, HostModeError, type HostModeOptions, type SimHost } from './host-mode';
 
 export interface SimOptions {
@@ -77,6 +83,8 @@ export interface Ec2Sim {
   /** Present when started with `hostMode`: the instances as lab hosts. */
   hostMode?: HostMode;
   faults: Faults;
+  /** Keeps matching EC2 calls waiting until released (holds.ts). */
+  hold(rule: HoldRule<SimRequest>): Hold;
   inspect: {
     model: Ec2Model;
     /** What GET /_sim/state answers: every resource with its tags, and the request counters. */
@@ -135,6 +143,7 @@ export async function startEc2Sim(opts: SimOptions = {}): Promise<Ec2Sim> {
   const faults = new Faults();
   faults.latencyMs = opts.latencyMs ?? 0;
   const counts: RequestCounts = { total: 0, byAction: {} };
+  const holds = new Holds<SimRequest>();
   let url = '';
 
   const app = express();
@@ -186,8 +195,11 @@ export async function startEc2Sim(opts: SimOptions = {}): Promise<Ec2Sim> {
           status,
         );
       }
+      const caught = holds.catch({ action, params });
+      if (caught && !caught.afterHandling && !(await caught.wait(res))) return;
       model.advance();
       const answer = handler({ model, params, url, inject: { bootFailure: !!fired['boot-failure'] } });
+      if (caught?.afterHandling && !(await caught.wait(res))) return;
       if (fired.drop) {
         req.socket.destroy();
         return;
@@ -212,6 +224,7 @@ export async function startEc2Sim(opts: SimOptions = {}): Promise<Ec2Sim> {
   return {
     url,
     faults,
+    hold: (rule) => holds.add(rule),
     hostMode,
     close: async () => {
       await new Promise<void>((resolve) => {

@@ -3,7 +3,8 @@
  * One port serves Keystone (/identity), Nova (/compute/v2.1), Neutron (/network), Glance (/image)
  * and a minimal Cinder (/volume/v3); the Keystone catalog points back at it. Tests drive it through
  * the returned handle: `faults` (latency, injected errors, boot failures, BUILD time), `inspect()`
- * and the request log. The same controls are on HTTP under /_sim for other processes.
+ * and the request log; the same controls are on HTTP under /_sim for other processes. `hold()`
+ * (in-process only) keeps chosen requests waiting until the test lets them go.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { AddressInfo } from 'node:net';
@@ -16,11 +17,16 @@ import { novaRouter, novaVersionDoc } from './nova';
 import { neutronRouter } from './neutron';
 import { cinderRouter, glanceRouter, glanceVersions } from './glance';
 import { SimState, type Quotas, type Token } from './model';
+import { Holds, type Hold, type HoldRule } from '../holds';
 import { startOpenStackHostMode, type HostMode, type HostModeOptions } from './host-mode';
 
 export { SimState } from './model';
 export { HostMode, HostModeError, type HostModeOptions, type SimHost } from './host-mode';
 export type { SimFaults, BootFailure, InjectedError } from './faults';
+export type { Hold } from '../holds';
+
+/** What a hold rule sees of an API request: "POST", "/compute/v2.1/servers", the parsed JSON body. */
+export interface SimRequest { method: string; path: string; body: any }
 
 export interface SimOptions {
   host?: string;
@@ -67,6 +73,8 @@ export interface OpenStackSim {
   resetRequests(): void;
   /** Invalidate every token (clients must re-authenticate on their next 401). */
   revokeTokens(): void;
+  /** Keeps matching API requests waiting until released (holds.ts); afterHandling holds JSON answers. */
+  hold(rule: HoldRule<SimRequest>): Hold;
   /** Present when started with `hostMode`: the servers as lab hosts. */
   hostMode?: HostMode;
   close(): Promise<void>;
@@ -115,6 +123,18 @@ export async function startOpenStackSim(opts: SimOptions = {}): Promise<OpenStac
     next();
   });
   app.use(express.json({ type: () => true, limit: '2mb' }));
+  const holds = new Holds<SimRequest>();
+  app.use((req, res, next) => {
+    const caught = holds.catch({ method: req.method, path: req.path, body: req.body });
+    if (!caught) return next();
+    if (!caught.afterHandling) return void caught.wait(res).then((go) => go && next());
+    const json = res.json.bind(res);
+    res.json = (body?: unknown) => {
+      void caught.wait(res).then((go) => go && json(body));
+      return res;
+    };
+    next();
+  });
 
   app.use(keystoneRouter(state));
   app.get(['/compute', '/compute/'], (req, res) => void res.status(300).json({ versions: [novaVersionDoc(req)] }));
@@ -157,6 +177,7 @@ export async function startOpenStackSim(opts: SimOptions = {}): Promise<OpenStac
     requestCount: (filter) => (filter ? requests.filter(filter).length : requests.length),
     resetRequests: () => void requests.splice(0, requests.length),
     revokeTokens: () => state.tokens.clear(),
+    hold: (rule) => holds.add(rule),
     hostMode,
     close: async () => {
       await new Promise<void>((resolve) => {
