@@ -1,16 +1,14 @@
 /**
  * npm run bench:elastic — replay a generated, bursty 24-hour job trace with a fake clock against
- * our elastic manager (real policy, decide, manager loop and HTCondor probe/drain commands) and
- * against elastiq's algorithm, on identical simulated clusters (same trace, same boot times).
+ * our elastic manager (server/elastic/simulate.ts: real policy, decide, manager loop and HTCondor
+ * probe/drain commands) and against elastiq's algorithm, on identical simulated clusters (same
+ * trace, same boot times).
  * Prints node-hours, job wait and actions for both. The last line is machine-readable.
  *
  *   node dist/bench/elastic.js [--seed 42] [--max-nodes 20] [--set knob=value ...]
  */
-import { FakeClock } from '../server/elastic/clock';
-import { ElasticManager } from '../server/elastic/manager';
-import { ElasticMetrics } from '../server/elastic/metrics';
 import { DEFAULTS, type ElasticPolicy, applyKnobChanges } from '../server/elastic/policy';
-import { MemoryStateStore } from '../server/elastic/state';
+import { type ReplayResult, replay, summarise } from '../server/elastic/simulate';
 import { ClusterSim, type Job, generateTrace } from './elastic-sim';
 import { ELASTIQ_DEFAULTS, Elastiq } from './elastic-elastiq';
 
@@ -18,7 +16,7 @@ const S = 1000;
 const H = 3600 * S;
 const SLOTS = 4;
 
-interface Result { nodeHours: number; meanWait: number; p95Wait: number; launched: number; actions: number; busyRemoved: number; unfinished: number }
+type Result = Omit<ReplayResult, 'log'>;
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -35,51 +33,12 @@ function sets(): Record<string, string> {
   return out;
 }
 
-function summarise(sim: ClusterSim, end: number, actions: number): Result {
-  const jobs: Job[] = sim.allJobs;
-  const waits = jobs.map((j) => ((j.start ?? end) - j.submit) / S).sort((a, b) => a - b);
-  return {
-    nodeHours: sim.nodeHours(end),
-    meanWait: waits.reduce((a, b) => a + b, 0) / Math.max(1, waits.length),
-    p95Wait: waits[Math.floor(0.95 * (waits.length - 1))] ?? 0,
-    launched: sim.launched,
-    actions,
-    busyRemoved: sim.busyRemoved,
-    unfinished: jobs.filter((j) => j.end === undefined).length,
-  };
-}
-
 async function runOurs(trace: Job[], seed: number, maxNodes: number, end: number, overrides: Record<string, string>): Promise<Result> {
-  const sim = new ClusterSim(trace, seed, SLOTS);
-  const clock = new FakeClock(0);
-  let actions = 0;
-  const m = new ElasticManager({
-    clock,
-    exec: () => sim.exec,
-    store: new MemoryStateStore(),
-    metrics: new ElasticMetrics(),
-    actions: {
-      listVms: async () => ({
-        workers: sim.live().map((v) => ({ vmId: v.vmId, state: 'running' as const, privateIps: [v.ip] })),
-        masterVmIds: ['0'],
-      }),
-      addNodes: async (_i, _n, n) => { actions += 1; return Array.from({ length: n }, () => sim.launch().vmId); },
-      removeVms: async (_i, ids) => { actions += 1; for (const id of ids) sim.terminate(id); },
-    },
-  });
   const base: ElasticPolicy = {
     ...DEFAULTS, target: 'wn', frontEnd: 'front', source: 'elastic-cluster', lrms: 'htcondor', max_nodes: maxNodes, slots_per_node: SLOTS,
   };
   const { policy } = applyKnobChanges(base, overrides);
-  m.register('bench', policy);
-  for (let t = 0; t <= end; t += 5 * S) {
-    sim.advance(t);
-    if (t % (policy.check_every_s * S) === 0) {
-      clock.set(t);
-      await m.tick('bench');
-    }
-  }
-  return summarise(sim, end, actions);
+  return replay({ policy, jobs: trace, seed, endMs: end });
 }
 
 function runElastiq(trace: Job[], seed: number, maxNodes: number, end: number): Result {

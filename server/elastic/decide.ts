@@ -35,13 +35,18 @@ export interface DecideInput {
   masterVmIds: string[];
   /** Instances the cloud quota still allows, when the engine knows it. */
   quotaLeft?: number;
+  /** Creates the cloud account's rate budget allows now (E-RATE-1), when the manager keeps one. */
+  createsLeft?: number;
 }
 
 export type Intent =
   | { kind: 'add'; count: number }
   | { kind: 'drain'; vmId: string; host: string }
   | { kind: 'undrain'; vmId: string; host: string }
-  | { kind: 'remove'; vmIds: string[] };
+  | { kind: 'remove'; vmIds: string[] }
+  /** reuse_nodes (E-DOWN-6): stop drained nodes instead of removing them; start stopped ones before adding. */
+  | { kind: 'stop'; vmIds: string[] }
+  | { kind: 'start'; vmIds: string[] };
 
 export interface Decision {
   state: ElasticState;
@@ -56,6 +61,8 @@ const BACKOFF_MAX_MS = 30 * 60_000;
 /** Cluster Autoscaler's brake: more than this share (and count) of unready nodes stops scaling. */
 const UNREADY_SHARE = 0.45;
 const UNREADY_COUNT = 3;
+/** Scale-up clamps that a started stopped node does not use up (it is already a VM of the infrastructure). */
+const NEW_VMS_ONLY = /^(max_nodes|cloud quota|max_creates_per_minute)( |$)/;
 
 export function backoffMs(level: number): number {
   return Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** level);
@@ -105,6 +112,18 @@ function setPhase(c: Ctx, r: NodeRecord, phase: NodeRecord['phase']): void {
   r.phaseSince = c.now;
 }
 
+/** A stopped node on its way back: it must join again within join_timeout_s, as a new one would. */
+function restart(c: Ctx, r: NodeRecord): void {
+  setPhase(c, r, 'booting');
+  r.requestedAt = c.now;
+  r.joinDeadline = c.now + c.p.join_timeout_s * 1000;
+  // We stopped it, so it is ours even if it was adopted: a failed return deletes it (E-FAIL-1).
+  r.adopted = undefined;
+  r.joinedAt = r.idleSince = r.busy = r.lrmsState = r.removeReason = undefined;
+  r.drainStartedAt = r.drainDeadline = r.drainIssuedAt = undefined;
+  r.reused = true;
+}
+
 /** The sample as persisted: identical waiting jobs grouped, ids dropped (a queue can hold thousands). */
 function compact(sample: ProbeSample): ProbeSample {
   const groups = new Map<string, { cpus: number; since?: number; count: number }>();
@@ -127,6 +146,13 @@ function observe(c: Ctx, input: DecideInput): void {
     if (r.phase !== 'removing') {
       c.vanished = true;
       emit(c, 'NodeVanished', 'VM removed outside the manager (user RemoveResource?)', [id]);
+    }
+  }
+  for (const r of Object.values(s.nodes)) {
+    // Started by the user (PUT …/vms/{id}/start): it must join again like a node we started.
+    if (r.phase === 'stopped' && c.vmById.get(r.vmId)?.state === 'running') {
+      restart(c, r);
+      emit(c, 'NodeStarted', 'stopped node started outside the manager', [r.vmId]);
     }
   }
   for (const vm of input.vms) {
@@ -163,6 +189,8 @@ function observe(c: Ctx, input: DecideInput): void {
       r.host = host.name;
       emit(c, 'NodeJoined', `registered in the LRMS as ${host.name} after ${Math.round((now - r.requestedAt) / 1000)} s`, [r.vmId]);
       s.joinedEver = true;
+      // A drain can outlive the stop (Slurm's DRAIN state): lift it once the node is back.
+      if (r.reused) { r.undrainPending = true; r.reused = undefined; }
       if (!r.adopted) {
         s.consecutiveJoinFailures = 0;
         s.backoffLevel = 0;
@@ -278,13 +306,27 @@ function lifecycle(c: Ctx, input: DecideInput, out: Plan): void {
       r.removeReason = 'vm-failed';
       s.consecutiveJoinFailures += 1;
       emit(c, 'NodeFailed', `the cloud reports the VM failed: deleted (failure ${s.consecutiveJoinFailures} in a row)`, [r.vmId]);
+    } else if (r.phase === 'booting' && r.startFailed !== undefined) {
+      setPhase(c, r, 'removing');
+      r.removeReason = 'start-failed';
+      s.consecutiveJoinFailures += 1;
+      emit(c, 'NodeFailed', `the stopped VM could not be started (${r.startFailed}): deleted (failure ${s.consecutiveJoinFailures} in a row)`, [r.vmId]);
+      r.startFailed = undefined;
+    } else if (r.phase === 'stopped' && !p.reuse_nodes) {
+      // reuse_nodes turned off: the pool of stopped VMs would hold quota for nothing.
+      setPhase(c, r, 'removing');
+      r.removeReason = 'drained';
     } else if (r.phase === 'draining') {
       const host = fresh ? input.sample!.hosts.find((h) => h.name === r.host) : undefined;
       if (fresh && host && !isIdle(host)) undrain(c, out, r, `work started on ${r.host} during the drain: back in service`);
       else if (r.drainDeadline !== undefined && now >= r.drainDeadline) undrain(c, out, r, `drain not finished within ${p.drain_timeout_s} s: back in service`);
       else if (fresh && r.drainIssuedAt !== undefined && input.sample!.takenAt > r.drainIssuedAt) {
-        setPhase(c, r, 'removing');
-        r.removeReason = 'drained';
+        if (p.reuse_nodes) {
+          setPhase(c, r, 'stopping');
+        } else {
+          setPhase(c, r, 'removing');
+          r.removeReason = 'drained';
+        }
       }
     }
   }
@@ -305,6 +347,8 @@ function lifecycle(c: Ctx, input: DecideInput, out: Plan): void {
   }
   const removing = nodes.filter((r) => r.phase === 'removing').map((r) => r.vmId);
   if (removing.length) out.intents.push({ kind: 'remove', vmIds: removing });
+  const stopping = nodes.filter((r) => r.phase === 'stopping').map((r) => r.vmId);
+  if (stopping.length) out.intents.push({ kind: 'stop', vmIds: stopping });
 }
 
 /** Busy nodes: joined and not positively idle (unknown and absent count as busy). */
@@ -371,7 +415,14 @@ function scaleUp(c: Ctx, input: DecideInput, out: Plan, usable: ProbeSample): bo
     ['max_nodes_per_step', p.max_nodes_per_step],
     ['cloud quota', input.quotaLeft ?? Infinity],
     ['join failures', failureBudget],
+    // Last: the manager takes from the account's budget what the other clamps allow, so it is
+    // named only when the budget itself is short.
+    ['max_creates_per_minute (cloud account)', input.createsLeft ?? Infinity],
   ];
+  // Stopped nodes (E-DOWN-6) are started before any VM is added: they already count in max_nodes,
+  // hold their quota and need no create, so those clamps bound only the new VMs.
+  const stopped = nodes.filter((r) => r.phase === 'stopped').sort((a, b) => a.phaseSince - b.phaseSince || a.vmId.localeCompare(b.vmId));
+  for (const cl of clamps) if (NEW_VMS_ONLY.test(cl[0])) cl[1] += stopped.length;
   let add = want;
   let binding: string | undefined;
   for (const [name, room] of clamps) {
@@ -383,10 +434,17 @@ function scaleUp(c: Ctx, input: DecideInput, out: Plan, usable: ProbeSample): bo
   if (binding) {
     out.reasons.push(`scale-up ${add} of ${want} (${why}): ${binding} reached`);
     if (binding === 'max_nodes' || binding === 'cloud quota') out.limit = `quota:${binding}`;
+    else if (binding.startsWith('max_creates_per_minute')) out.limit = 'rate';
   } else {
     out.reasons.push(`scale-up ${add} (${why})`);
   }
-  if (add > 0) out.intents.push({ kind: 'add', count: add });
+  const starts = stopped.slice(0, add);
+  if (starts.length) {
+    out.reasons.push(`starting ${starts.length} stopped node(s) first (reuse_nodes)`);
+    for (const r of starts) restart(c, r);
+    out.intents.push({ kind: 'start', vmIds: starts.map((r) => r.vmId) });
+  }
+  if (add > starts.length) out.intents.push({ kind: 'add', count: add - starts.length });
   return true;
 }
 
@@ -484,7 +542,8 @@ export function decide(input: DecideInput): Decision {
   const limit = pl.limit;
   const prevLimit = input.state.lastLimit;
   if (limit && limit !== prevLimit) {
-    const type = limit === 'paused' ? 'Paused' : limit.startsWith('quota') ? 'QuotaLimited' : undefined;
+    const type = limit === 'paused' ? 'Paused' : limit.startsWith('quota') ? 'QuotaLimited'
+      : limit === 'rate' ? 'RateLimited' : undefined;
     if (type) events.push({ at: input.now, type, reason });
   } else if (!limit && prevLimit === 'paused') {
     events.push({ at: input.now, type: 'Resumed', reason: 'manager resumed' });

@@ -10,6 +10,8 @@ import { type Decision, type Intent, type WorkerVm, backoffMs, decide } from './
 import { ElasticMetrics } from './metrics';
 import { type ElasticPolicy, applyKnobChanges, validatePolicy } from './policy';
 import { adapterFor as defaultAdapterFor } from './probes';
+import { type ReuseCtx, startNodes, stopNodes } from './reuse';
+import { CreateBudget } from './ratelimit';
 import type { LrmsAdapter, ProbeSample, RemoteExec } from './probes/types';
 import { type ElasticEvent, type ElasticState, type ElasticStateStore, type NodeRecord, MAX_EVENTS, emptyState } from './state';
 import { elasticityView, type ElasticityView } from './view';
@@ -26,8 +28,18 @@ export interface ElasticActions {
   /** Optional overrides; by default the LRMS adapter's commands run on the master. */
   drain?(infId: string, vmId: string, host: string): Promise<void>;
   undrain?(infId: string, vmId: string, host: string): Promise<void>;
+  /** reuse_nodes (E-DOWN-6): stop these VMs (the user's PUT …/vms/{id}/stop) and reconfigure the
+   * rest without them. Resolves to the ids that could not be stopped, with why. */
+  stopVms?(infId: string, vmIds: string[]): Promise<Record<string, string>>;
+  /** reuse_nodes: start these stopped VMs and reconfigure the infrastructure with them again.
+   * Resolves to the ids that could not be started, with why. */
+  startVms?(infId: string, vmIds: string[]): Promise<Record<string, string>>;
   /** Instances of `node` the cloud quota still allows, when known (asked only when a scale-up is due). */
   quotaLeft?(infId: string, node: string): Promise<number | undefined>;
+  /** The cloud account `node`'s next VM goes to, as an opaque key (a hash, never the secret):
+   * infrastructures on one account share one create budget (E-RATE-1). Without it, or when it
+   * answers undefined, the budget is the infrastructure's own. */
+  accountKey?(infId: string, node: string): Promise<string | undefined>;
   /** Run fn holding the infrastructure's job lock, so user add/remove and the manager never race. */
   withLock?<T>(infId: string, fn: () => Promise<T>): Promise<T>;
 }
@@ -43,6 +55,8 @@ export interface ManagerDeps {
   events?: EventSink;
   metrics?: ElasticMetrics;
   adapterFor?: (p: ElasticPolicy) => LrmsAdapter | undefined;
+  /** The accounts' create budgets (default: the manager's own, i.e. one per server). */
+  budget?: CreateBudget;
 }
 
 /** 404 for GET/PUT …/elasticity on an infrastructure without an elastic policy. */
@@ -68,9 +82,11 @@ export class ElasticManager {
   private readonly infs = new Map<string, Managed>();
   private started = false;
   readonly metrics: ElasticMetrics;
+  private readonly budget: CreateBudget;
 
   constructor(private readonly deps: ManagerDeps) {
     this.metrics = deps.metrics ?? new ElasticMetrics();
+    this.budget = deps.budget ?? new CreateBudget();
   }
 
   /** Manage an infrastructure with the template's policy (live changes in the store are re-applied). */
@@ -117,6 +133,11 @@ export class ElasticManager {
       const state = await this.load(infId);
       return elasticityView(infId, this.effective(m, state), state, this.deps.clock.now());
     });
+  }
+
+  /** The policy in effect (template + live changes): what a simulation starts from. */
+  async policy(infId: string): Promise<ElasticPolicy> {
+    return this.serial(infId, async (m) => this.effective(m, await this.load(infId)));
   }
 
   /** PUT …/elasticity: knobs (aliases accepted), `paused`, and per-node {"nodes": {vmId: {protected}}}. */
@@ -250,16 +271,32 @@ export class ElasticManager {
     // The cloud is asked for its quota only on a tick that would grow the cluster (decide is pure:
     // a first pass without the quota tells), so a steady cluster costs no cloud calls.
     let quotaLeft: number | undefined;
-    if (actions.quotaLeft) {
+    let createsLeft: number | undefined;
+    let budgetKey: string | undefined;
+    let takenAt = 0;
+    const rate = policy.max_creates_per_minute;
+    if (actions.quotaLeft || rate > 0) {
       const peek = await this.serialOn(m, async () => decide({ ...input, state: await this.load(infId), now: clock.now() }));
-      if ((peek.state.lastDecision?.add ?? 0) > 0) quotaLeft = await actions.quotaLeft(infId, policy.target);
+      const peekAdd = peek.state.lastDecision?.add ?? 0; // dry run included: its reason shows the clamps too
+      if (peekAdd > 0 && actions.quotaLeft) quotaLeft = await actions.quotaLeft(infId, policy.target);
+      if (peekAdd > 0 && rate > 0) {
+        budgetKey = (await actions.accountKey?.(infId, policy.target).catch(() => undefined)) ?? `infrastructure:${infId}`;
+        // Taken now, in one synchronous step, so two infrastructures on one account ticking
+        // together cannot spend the same tokens; what the decision does not use goes back.
+        takenAt = clock.now();
+        createsLeft = this.budget.take(budgetKey, rate, peekAdd, takenAt);
+      }
     }
     const decision = await this.serialOn(m, async () => {
-      const d = decide({ ...input, state: await this.load(infId), now: clock.now(), quotaLeft });
+      const d = decide({ ...input, state: await this.load(infId), now: clock.now(), quotaLeft, createsLeft });
       // Persist before acting: a crash mid-action finds the phase set and repeats the idempotent step.
       await this.deps.store.save(infId, d.state);
       return d;
     });
+    if (budgetKey !== undefined && createsLeft !== undefined) {
+      const used = decision.intents.reduce((n, i) => n + (i.kind === 'add' ? i.count : 0), 0);
+      this.budget.refund(budgetKey, createsLeft - used, takenAt);
+    }
     for (const e of decision.events) this.deps.events?.(infId, e);
     this.observeJoins(decision);
     // Engine calls may take minutes: GET/PUT are not held up by them; results are applied to
@@ -336,6 +373,11 @@ export class ElasticManager {
         ev('RemoveFailed', `will retry: ${(e as Error).message}`, i.vmIds);
       }
     }
+    const reuse: ReuseCtx = {
+      infId, actions, decided, patches, ev, onNode, count, now: () => clock.now(),
+      forget: async (host) => { if (adapter?.forgetCommand) await this.runOnMaster(infId, adapter.forgetCommand(host)).catch(() => undefined); },
+    };
+    for (const i of intents.filter((x) => x.kind === 'stop') as Extract<Intent, { kind: 'stop' }>[]) await stopNodes(reuse, i);
     for (const i of intents.filter((x) => x.kind === 'drain') as Extract<Intent, { kind: 'drain' }>[]) {
       try {
         await drainFn(i.vmId, i.host, false);
@@ -355,6 +397,7 @@ export class ElasticManager {
         ev('DrainAborted', `drain command failed: ${(e as Error).message}`, [i.vmId]);
       }
     }
+    for (const i of intents.filter((x) => x.kind === 'start') as Extract<Intent, { kind: 'start' }>[]) await startNodes(reuse, i);
     for (const i of intents.filter((x) => x.kind === 'add') as Extract<Intent, { kind: 'add' }>[]) {
       const now = clock.now();
       try {

@@ -27,6 +27,8 @@ export interface ElasticPolicy {
   /** 0 = no limit (CLUES' MAX_BOOTING_NODES = 0). */
   max_booting_nodes: number;
   max_nodes_per_step: number;
+  /** VM creates per minute on the cloud account, shared by every infrastructure using it (E-RATE-1); 0 = no limit. */
+  max_creates_per_minute: number;
   join_timeout_s: number;
   drain_timeout_s: number;
   check_every_s: number;
@@ -35,6 +37,8 @@ export interface ElasticPolicy {
   /** Billing-aware removal (E-DOWN-5): 0 = off; else remove only near the end of a paid period. */
   billing_interval_s: number;
   billing_safe_margin_s: number;
+  /** E-DOWN-6 (EC3 ec3_reuse_nodes): stop drained nodes instead of deleting them; start them first on scale-up. */
+  reuse_nodes: boolean;
   dry_run: boolean;
   paused: boolean;
   lrms: LrmsKind;
@@ -64,6 +68,7 @@ export const KNOBS: Record<KnobName, KnobSpec> = {
   deploy_time_estimate_s: { kind: 'seconds', min: 1, aliases: ['estimated_vm_deploy_time_s'] },
   max_booting_nodes: { kind: 'count', min: 0, aliases: ['MAX_BOOTING_NODES'] },
   max_nodes_per_step: { kind: 'count', min: 1, aliases: ['max_nodes_added_per_step', 'increment'] },
+  max_creates_per_minute: { kind: 'count', min: 0, aliases: [] },
   join_timeout_s: { kind: 'seconds', min: 1, aliases: ['MAX_WAIT_POWERON'] },
   drain_timeout_s: { kind: 'seconds', min: 1, aliases: ['MAX_WAIT_POWEROFF'] },
   check_every_s: { kind: 'seconds', min: 1, aliases: ['check_queue_every_s', 'PERIOD_MONITORING_NODES'] },
@@ -71,6 +76,7 @@ export const KNOBS: Record<KnobName, KnobSpec> = {
   max_consecutive_join_failures: { kind: 'count', min: 1, aliases: [] },
   billing_interval_s: { kind: 'seconds', min: 0, aliases: ['ec3_destroy_interval'] },
   billing_safe_margin_s: { kind: 'seconds', min: 0, aliases: ['ec3_destroy_safe'] },
+  reuse_nodes: { kind: 'bool', aliases: ['ec3_reuse_nodes'] },
   dry_run: { kind: 'bool', aliases: ['dry_run_boot_vms', 'dry_run_shutdown_vms'] },
   paused: { kind: 'bool', aliases: [] },
   lrms: { kind: 'lrms', aliases: ['clues_queue_system'] },
@@ -88,6 +94,7 @@ export const DEFAULTS: Omit<ElasticPolicy, 'target' | 'frontEnd' | 'source' | 'm
   deploy_time_estimate_s: 600,
   max_booting_nodes: 0,
   max_nodes_per_step: 5,
+  max_creates_per_minute: 60,
   join_timeout_s: 1800,
   drain_timeout_s: 600,
   check_every_s: 15,
@@ -95,6 +102,7 @@ export const DEFAULTS: Omit<ElasticPolicy, 'target' | 'frontEnd' | 'source' | 'm
   max_consecutive_join_failures: 3,
   billing_interval_s: 0,
   billing_safe_margin_s: 0,
+  reuse_nodes: false,
   dry_run: false,
   paused: false,
 };

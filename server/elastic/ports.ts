@@ -69,7 +69,26 @@ export function serviceActions(svc: InfrastructureService, callerFor: (infId: st
     async removeVms(infId, vmIds) {
       await svc.removeVms(await callerFor(infId), infId, vmIds, true);
     },
+    stopVms: (infId, vmIds) => powerAndReconfigure(svc, callerFor, infId, vmIds, 'stop'),
+    startVms: (infId, vmIds) => powerAndReconfigure(svc, callerFor, infId, vmIds, 'start'),
   };
+}
+
+/**
+ * reuse_nodes (E-DOWN-6): the user's PUT …/vms/{id}/stop|start per VM, then one reconfigure of the
+ * infrastructure, because a VM action alone leaves the master's configuration as it was. The
+ * configuration covers running VMs only, so a stopped node drops out of the master's host lists and
+ * a started one comes back. A full reconfigure (IM's, every recipe on every running VM) is the only
+ * membership update the service offers without a removal; the recipes are idempotent.
+ */
+async function powerAndReconfigure(svc: InfrastructureService, callerFor: (infId: string) => Promise<Caller>,
+  infId: string, vmIds: string[], action: 'stop' | 'start'): Promise<Record<string, string>> {
+  const caller = await callerFor(infId);
+  const failed: Record<string, string> = {};
+  const results = await Promise.allSettled(vmIds.map((id) => svc.vmAction(caller, infId, id, action)));
+  results.forEach((r, k) => { if (r.status === 'rejected') failed[vmIds[k]] = (r.reason as Error).message; });
+  if (Object.keys(failed).length < vmIds.length) await svc.reconfigure(caller, infId);
+  return failed;
 }
 
 /**

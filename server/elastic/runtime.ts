@@ -13,12 +13,12 @@
  *
  * The attached service keeps the manager in step with the infrastructures (create, import and
  * add-resources register the template's policy; destroy and export-with-delete unregister it) and
- * holds the infrastructure's lock around a user's add/remove, the same lock the manager decides
- * and acts under, so the two never race.
+ * holds the infrastructure's lock while a user's add/remove is decided and recorded (not while its
+ * job runs), the same lock the manager decides and acts under, so the two never race.
  */
 import type { Registry } from 'prom-client';
 import type { VmTarget } from '../configure/types';
-import type { AddResourcesOptions, Caller, CreateOptions, DestroyRequestOptions, InfrastructureService } from '../engine/service';
+import type { AddResourcesOptions, Caller, ChangeOptions, CreateOptions, DestroyRequestOptions, InfrastructureService } from '../engine/service';
 import { MASTER_KEY } from '../engine/jobs/configure';
 import { defaultPlanner, type Planner } from '../engine/templates';
 import { KeyedSerial } from '../engine/util';
@@ -28,6 +28,7 @@ import { ElasticManager } from './manager';
 import { ElasticMetrics } from './metrics';
 import { ownerCaller, policiesFromPlan, remoteExecOver, serviceActions, type MasterRun } from './ports';
 import type { RemoteExec } from './probes/types';
+import { type SimulationView, simulate } from './simulate';
 import { KvStateStore } from './state';
 import type { ElasticityView } from './view';
 
@@ -81,6 +82,7 @@ export class ElasticRuntime {
         addNodes: (infId, node, n) => this.actions().addNodes(infId, node, n),
         removeVms: (infId, ids) => this.actions().removeVms(infId, ids),
         quotaLeft: (infId, node) => this.quotaLeft(infId, node),
+        accountKey: async (infId, node) => this.engineService().cloudAccountKey?.(await this.callerFor(infId), infId, node),
         withLock: (infId, fn) => this.locks.run(infId, fn),
       },
     });
@@ -116,12 +118,12 @@ export class ElasticRuntime {
         return id;
       },
       async addResources(caller: Caller, infId: string, tosca: string, context: boolean, o?: AddResourcesOptions) {
-        const ids = await rt.locks.run(infId, () => engine.addResources(caller, infId, tosca, context, o));
+        const ids = await rt.lockedUntilRecorded(infId, (onRecorded) => engine.addResources(caller, infId, tosca, context, { ...o, onRecorded }));
         await rt.register(infId); // the merged template may declare (or change) a policy
         return ids;
       },
-      removeVms(caller: Caller, infId: string, vmIds: string[], context: boolean) {
-        return rt.locks.run(infId, () => engine.removeVms(caller, infId, vmIds, context));
+      removeVms(caller: Caller, infId: string, vmIds: string[], context: boolean, o?: ChangeOptions) {
+        return rt.lockedUntilRecorded(infId, (onRecorded) => engine.removeVms(caller, infId, vmIds, context, { ...o, onRecorded }));
       },
       async destroy(caller: Caller, infId: string, o: DestroyRequestOptions) {
         await engine.vmIds(caller, infId); // the owner's, before anything changes
@@ -142,6 +144,22 @@ export class ElasticRuntime {
         return data;
       },
     });
+  }
+
+  /**
+   * A user's change under the infrastructure's lock until the engine has recorded it, not while its
+   * job runs: the manager decides on the VMs as recorded (new ones pending, leaving ones deleting),
+   * and a removal arriving while an add waits behind a long configure run gets the lock at once, so
+   * its leaving VMs' steps stop now (docs/engine.md, issue 6). An engine that never calls
+   * `onRecorded` (or fails first) keeps the lock until the call settles, as before.
+   */
+  private async lockedUntilRecorded<T>(infId: string, change: (onRecorded: () => void) => Promise<T>): Promise<T> {
+    let result!: Promise<T>;
+    await this.locks.run(infId, () => new Promise<void>((recorded) => {
+      result = change(recorded);
+      result.then(() => recorded(), () => recorded());
+    }));
+    return result;
   }
 
   /** Registers every elastic infrastructure of the store (their saved state resumes) and starts the loop. */
@@ -172,6 +190,11 @@ export class ElasticRuntime {
   /** PUT …/elasticity: knobs, pause, per-node protection; 400 naming the knob. */
   update(infId: string, body: unknown): Promise<ElasticityView> {
     return this.manager.update(infId, body);
+  }
+
+  /** POST …/elasticity/simulate (E-OBS-5): the policy in effect, with overrides, against a job trace; touches no cloud and no state. */
+  async simulate(infId: string, body: unknown): Promise<SimulationView> {
+    return simulate(await this.manager.policy(infId), body);
   }
 
   /** (Re)reads the infrastructure's plan: manages it when it declares elasticity, forgets it otherwise. */

@@ -59,7 +59,7 @@ export function elasticityViewSchema(): Record<string, unknown> {
           required: ['vm_id', 'state', 'since', 'host', 'lrms_state', 'busy_slots', 'idle_since', 'join_deadline', 'drain_deadline', 'adopted', 'protected'],
           properties: {
             vm_id: { type: 'string' },
-            state: { enum: ['booting', 'joined', 'stray', 'draining', 'removing'] },
+            state: { enum: ['booting', 'joined', 'stray', 'draining', 'removing', 'stopping', 'stopped'] },
             since: isoTime, host: nullable('string'), lrms_state: { enum: ['idle', 'busy', 'unknown', 'absent', null] },
             busy_slots: nullable('number'), idle_since: isoTime, join_deadline: isoTime, drain_deadline: isoTime,
             adopted: { type: 'boolean' }, protected: { type: 'boolean' },

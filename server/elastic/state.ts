@@ -13,8 +13,10 @@ import type { ProbeSample } from './probes/types';
  * stray    – a VM the manager did not create that never showed up in the LRMS: kept, reported
  * draining – drain command issued, waiting for a fresh sample showing it empty
  * removing – removal requested (drained, or join timeout), waiting for the engine
+ * stopping – drained with reuse_nodes (E-DOWN-6): stop requested, waiting for the engine
+ * stopped  – VM stopped, kept for reuse: no capacity, but a VM of the infrastructure (max_nodes)
  */
-export type NodePhase = 'booting' | 'joined' | 'stray' | 'draining' | 'removing';
+export type NodePhase = 'booting' | 'joined' | 'stray' | 'draining' | 'removing' | 'stopping' | 'stopped';
 
 export interface NodeRecord {
   vmId: string;
@@ -35,7 +37,11 @@ export interface NodeRecord {
   /** When the drain command finished successfully; only samples taken after it may confirm the drain. */
   drainIssuedAt?: number;
   /** Why it is being removed. */
-  removeReason?: 'join-timeout' | 'drained' | 'vm-failed';
+  removeReason?: 'join-timeout' | 'drained' | 'vm-failed' | 'start-failed';
+  /** Started again from `stopped`: put back in service in the LRMS (undrain) once it has joined. */
+  reused?: boolean;
+  /** The engine could not start this stopped node: deleted and counted as a join failure next tick. */
+  startFailed?: string;
   /** Created outside the manager (at deployment or by the user). */
   adopted?: boolean;
   /** An undrain command failed: retried every tick until it succeeds. */
@@ -46,8 +52,9 @@ export interface NodeRecord {
 
 export type ElasticEventType =
   | 'ScaleUpRequested' | 'ScaleUpFailed' | 'NodeJoined' | 'JoinTimeout' | 'NodeFailed' | 'DrainStarted'
-  | 'DrainAborted' | 'NodeRemoved' | 'RemoveFailed' | 'QuotaLimited' | 'ScaleUpSuspended' | 'SensingFailed'
-  | 'Paused' | 'Resumed' | 'PolicyChanged' | 'NodeVanished' | 'TickFailed';
+  | 'DrainAborted' | 'NodeRemoved' | 'RemoveFailed' | 'QuotaLimited' | 'RateLimited' | 'ScaleUpSuspended' | 'SensingFailed'
+  | 'Paused' | 'Resumed' | 'PolicyChanged' | 'NodeVanished' | 'TickFailed'
+  | 'NodeStopped' | 'StopFailed' | 'NodeStarted' | 'StartFailed';
 
 export interface ElasticEvent {
   at: number;

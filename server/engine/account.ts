@@ -3,6 +3,7 @@
  * images and quotas (GET /clouds/{cloudId}/...), and disk snapshots. Clouds answer through the
  * optional CloudConnector methods; a cloud type without one gets a 400 naming what it lacks.
  */
+import { createHash } from 'node:crypto';
 import type { CloudConnector, CloudCredential, CloudImage, CloudQuotas } from '../../connectors/types';
 import { supportedCloudTypes } from '../../connectors/registry';
 import type { InfrastructureRecord } from '../store/types';
@@ -54,22 +55,39 @@ export class AccountOperations {
    * undefined when the cloud states no limit or its connector cannot tell.
    */
   async quotaRoom(caller: Caller, infId: string, nodeName: string): Promise<number | undefined> {
-    const inf = await this.owned(caller, infId);
-    const compute = computeOf(inf.plan, nodeName);
-    if (!compute) return undefined;
-    const creds = this.credentials(inf, caller);
-    const siblings = liveVms(await this.ctx.store.listVms(infId)).filter((v) => v.nodeName === nodeName);
-    // Where the next VM goes: beside its siblings, else where placement puts a new node (its
-    // cloudId, else the first credential of a supported type).
-    const supported = new Set(supportedCloudTypes());
-    const cloudId = siblings.at(-1)?.cloudId ?? compute.cloudId ?? creds.find((c) => supported.has(c.type.toLowerCase()))?.id;
-    if (!cloudId) return undefined;
+    const next = await this.nextCloud(caller, infId, nodeName);
+    if (!next) return undefined;
+    const { creds, cloudId, compute, siblings } = next;
     const conn = this.ctx.connector(creds, cloudId);
     const room = await conn.roomFor?.(compute);
     if (room === undefined) return undefined;
     // Rows accepted but not yet launched are not in the cloud's figures, and will take their share.
     const unlaunched = siblings.filter((v) => v.cloudId === cloudId && !v.handle && v.state === 'pending').length;
     return Math.max(0, room - unlaunched);
+  }
+
+  /**
+   * The cloud account the next VM of `nodeName` goes to, as an opaque key (the elasticity
+   * manager's shared create budget, E-RATE-1): a hash of the credential's type and identifying
+   * fields, so users with different line ids on one account share it and no secret is exposed.
+   */
+  async cloudAccountKey(caller: Caller, infId: string, nodeName: string): Promise<string | undefined> {
+    const next = await this.nextCloud(caller, infId, nodeName);
+    const cred = next && next.creds.find((c) => c.id === next.cloudId);
+    return cred ? accountKeyOf(cred) : undefined;
+  }
+
+  /** Where the next VM of `nodeName` goes: beside its siblings, else where placement puts a new node. */
+  private async nextCloud(caller: Caller, infId: string, nodeName: string) {
+    const inf = await this.owned(caller, infId);
+    const compute = computeOf(inf.plan, nodeName);
+    if (!compute) return undefined;
+    const creds = this.credentials(inf, caller);
+    const siblings = liveVms(await this.ctx.store.listVms(infId)).filter((v) => v.nodeName === nodeName);
+    // Its cloudId, else the first credential of a supported type.
+    const supported = new Set(supportedCloudTypes());
+    const cloudId = siblings.at(-1)?.cloudId ?? compute.cloudId ?? creds.find((c) => supported.has(c.type.toLowerCase()))?.id;
+    return cloudId ? { compute, creds, cloudId, siblings } : undefined;
   }
 
   /** The stored credentials, with the caller's lines replacing those of the same id. */
@@ -89,6 +107,19 @@ export class AccountOperations {
     }
     return this.ctx.connector(caller.credentials, cloudId);
   }
+}
+
+/** Fields that authenticate rather than identify an account: left out of the account key. */
+const SECRET_FIELD = /pass|secret|token|private|proxy|cert|credential/i;
+
+/** type + identifying fields (host, user, project, region…), hashed: the same for every user of one account. */
+export function accountKeyOf(cred: CloudCredential): string {
+  const fields = Object.entries(cred.fields)
+    .filter(([k]) => !SECRET_FIELD.test(k))
+    .map(([k, v]) => [k.toLowerCase(), v.trim()])
+    .sort(([a], [b]) => a.localeCompare(b));
+  const type = cred.type.toLowerCase();
+  return `${type}:${createHash('sha256').update(JSON.stringify([type, fields])).digest('hex').slice(0, 16)}`;
 }
 
 /**

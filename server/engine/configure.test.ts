@@ -2,8 +2,7 @@
 import * as path from 'path';
 import { openStore, type Store } from '../store';
 import { createEngine, type Engine } from '.';
-import { clusterTemplate, dummyCaller, scaleTemplate, TEST_SECRET_KEY, tempDir, until } from './test-fixtures';
-import type { Configurator, ConfigureRequest, ConfigureResult } from './configurator';
+import { clusterTemplate, dummyCaller, RecordingConfigurator, scaleTemplate, TEST_SECRET_KEY, tempDir, until } from './test-fixtures';
 import { SshConfigurator } from './ssh-configurator';
 import { registerConnector } from '../../connectors/registry';
 import { DummyConnector } from '../../connectors/dummy';
@@ -11,51 +10,9 @@ import pino from 'pino';
 import { createApp } from '../app';
 import { call, imAuth, listen, type Running } from '../../test/api/http';
 
-class Recorder implements Configurator {
-  requests: ConfigureRequest[] = [];
-  removed: string[] = [];
-  leaving: string[] = [];
-  released: string[] = [];
-  /** While set, a run stays in progress (a step running) until it resolves or the run is aborted. */
-  hold?: Promise<void>;
-  /** Called when a held run has started. */
-  started?: () => void;
-  /** Called by vmLeaving (the engine stopping a leaving VM's steps). */
-  onLeaving?: (vmId: string) => void;
-  answer: (req: ConfigureRequest) => ConfigureResult | Promise<ConfigureResult> = (req) => ({
-    vms: Object.fromEntries((req.targets ?? req.vms.map((v) => v.id)).map((id) => [id, 'configured' as const])),
-  });
-  async configure(req: ConfigureRequest) {
-    this.requests.push(req);
-    await req.log('recorder ran');
-    if (this.hold) {
-      this.started?.();
-      await Promise.race([
-        this.hold,
-        new Promise((_, reject) => req.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true })),
-      ]);
-    }
-    return this.answer(req);
-  }
-  vmRemoved(_inf: string, vmId: string) { this.removed.push(vmId); }
-  vmLeaving(_inf: string, vmId: string) {
-    this.leaving.push(vmId);
-    this.onLeaving?.(vmId);
-  }
-  async release(inf: string) { this.released.push(inf); }
-
-  /** Holds the next runs open; resolves `started` once one is in progress. */
-  holdRuns(): { started: Promise<void>; release: () => void } {
-    let release!: () => void;
-    this.hold = new Promise<void>((r) => { release = r; });
-    const started = new Promise<void>((r) => { this.started = r; });
-    return { started, release };
-  }
-}
-
 let store: Store;
 let engine: Engine;
-let rec: Recorder;
+let rec: RecordingConfigurator;
 /** The REST API over the engine, when a test starts it. */
 let srv: Running | undefined;
 const alice = dummyCaller('alice');
@@ -68,7 +25,7 @@ const settled = async (id: string) => {
 
 beforeEach(async () => {
   store = await openStore('sqlite:' + path.join(tempDir(), 'configure.db'));
-  rec = new Recorder();
+  rec = new RecordingConfigurator();
   engine = await createEngine({ store, secretKey: TEST_SECRET_KEY, configurator: rec });
 });
 afterEach(async () => {

@@ -10,7 +10,7 @@ import type { ComputePlan, Plan } from '../../tosca/plan';
 import { RegexTimeoutError, testWithin } from '../../tosca/regex';
 import type { InfrastructureRecord, NewVm, VmRecord } from '../store/types';
 import { CloudError, ConflictError, InfrastructureNotFoundError, InvalidInputError, VmNotFoundError } from '../errors';
-import type { AddResourcesOptions, Caller, CreateOptions, DestroyRequestOptions, InfrastructureService, StateView, VmView } from './service';
+import type { AddResourcesOptions, Caller, ChangeOptions, CreateOptions, DestroyRequestOptions, InfrastructureService, StateView, VmView } from './service';
 import { liveVms, planWithLiveCounts, type EngineContext } from './context';
 import { stateView } from './state';
 import { evaluateOutputs } from './outputs';
@@ -50,6 +50,7 @@ export class InfrastructureServiceImpl implements InfrastructureService {
   cloudImages(caller: Caller, cloudId: string, filters?: Record<string, string>) { return this.account.cloudImages(caller, cloudId, filters); }
   cloudQuotas(caller: Caller, cloudId: string) { return this.account.cloudQuotas(caller, cloudId); }
   quotaRoom(caller: Caller, infId: string, nodeName: string) { return this.account.quotaRoom(caller, infId, nodeName); }
+  cloudAccountKey(caller: Caller, infId: string, nodeName: string) { return this.account.cloudAccountKey(caller, infId, nodeName); }
   alterVm(caller: Caller, infId: string, vmId: string, toscaText: string) { return this.alter.alterVm(caller, infId, vmId, toscaText); }
   snapshotDisk(caller: Caller, infId: string, vmId: string, disk: number, imageName: string) {
     return this.account.snapshotDisk(caller, infId, vmId, disk, imageName);
@@ -188,6 +189,7 @@ export class InfrastructureServiceImpl implements InfrastructureService {
     const { vms, job, removing } = await this.changes.run(infId, () => this.planAddResources(caller, infId, toscaText, context));
     this.stopStepsOf(infId, removing);
     this.ctx.runner.kick();
+    opts.onRecorded?.();
     if (opts.wait !== false) await this.ctx.runner.wait(job!.id);
     return vms.map((v) => v.id);
   }
@@ -233,7 +235,7 @@ export class InfrastructureServiceImpl implements InfrastructureService {
     return { ...recorded, removing: remove };
   }
 
-  async removeVms(caller: Caller, infId: string, vmIds: string[], context: boolean): Promise<number> {
+  async removeVms(caller: Caller, infId: string, vmIds: string[], context: boolean, opts: ChangeOptions = {}): Promise<number> {
     const ids = [...new Set(vmIds.map((v) => v.trim()).filter(Boolean))];
     if (ids.length === 0) throw new InvalidInputError('No VM ids to remove');
     const job = await this.changes.run(infId, async () => {
@@ -251,6 +253,7 @@ export class InfrastructureServiceImpl implements InfrastructureService {
     });
     this.stopStepsOf(infId, ids);
     this.ctx.runner.kick();
+    opts.onRecorded?.();
     await this.ctx.runner.wait(job.id);
     return ids.length;
   }

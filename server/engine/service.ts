@@ -44,8 +44,15 @@ export interface CreateOptions {
   async: boolean;
   dryRun?: boolean;
 }
+/** Options of a change of the VMs (add/remove) beyond IM's, for the layers above the engine. */
+export interface ChangeOptions {
+  /** Called once the change is recorded (rows written or marked removing, job queued, leaving VMs'
+   * steps stopped) and before its job is waited for: a caller's own lock around deciding the
+   * change (the elasticity runtime's) can end here instead of lasting the whole job. */
+  onRecorded?: () => void;
+}
 /** Options of addResources beyond IM's (the elasticity manager's). */
-export interface AddResourcesOptions {
+export interface AddResourcesOptions extends ChangeOptions {
   /** false: return the new VM ids once their rows exist; the launch and configuration go on in the
    * background (a failed launch shows as failed VMs). Default true: wait for the launch, as IM. */
   wait?: boolean;
@@ -73,7 +80,7 @@ export interface InfrastructureService {
   importData(caller: Caller, data: string): Promise<string>;
   /** Add resources / remove listed VMs from a TOSCA with new counts or removal_list; returns new VM ids. */
   addResources(caller: Caller, infId: string, toscaText: string, context: boolean, opts?: AddResourcesOptions): Promise<string[]>;
-  removeVms(caller: Caller, infId: string, vmIds: string[], context: boolean): Promise<number>;
+  removeVms(caller: Caller, infId: string, vmIds: string[], context: boolean, opts?: ChangeOptions): Promise<number>;
   destroy(caller: Caller, infId: string, opts: DestroyRequestOptions): Promise<void>;
   action(caller: Caller, infId: string, action: 'start' | 'stop' | 'reboot'): Promise<void>;
   reconfigure(caller: Caller, infId: string, vmList?: string[]): Promise<void>;
@@ -91,6 +98,8 @@ export interface InfrastructureService {
   cloudQuotas?(caller: Caller, cloudId: string): Promise<CloudQuotas>;
   /** How many more VMs of the node fit in its cloud's quota; undefined when unknown (the elasticity manager's clamp). */
   quotaRoom?(caller: Caller, infId: string, nodeName: string): Promise<number | undefined>;
+  /** An opaque key (hash) of the cloud account the node's next VM goes to (the elasticity manager's create budget). */
+  cloudAccountKey?(caller: Caller, infId: string, nodeName: string): Promise<string | undefined>;
   /** IM's AlterVM: resize a VM to the Compute node of a TOSCA template; resolves to its new info. */
   alterVm?(caller: Caller, infId: string, vmId: string, toscaText: string): Promise<VmView>;
   /** Snapshot a VM's disk into a new image; resolves to the image URI. */

@@ -5,6 +5,7 @@ import * as path from 'path';
 import * as crypto from 'crypto';
 import type { CloudCredential } from '../../connectors/types';
 import type { Caller } from './service';
+import type { Configurator, ConfigureRequest, ConfigureResult } from './configurator';
 
 export const TEST_SECRET_KEY = crypto.createHash('sha256').update('tosca-im test key').digest();
 
@@ -89,5 +90,51 @@ export async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 
     if (ok(v)) return v;
     if (Date.now() > end) throw new Error(`condition not reached; last value ${JSON.stringify(v)}`);
     await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
+
+/**
+ * A Configurator that records what the engine asks of it, answers every target configured (or as
+ * `answer` says), and can hold a run open (a step in progress) until released or aborted.
+ */
+export class RecordingConfigurator implements Configurator {
+  requests: ConfigureRequest[] = [];
+  removed: string[] = [];
+  leaving: string[] = [];
+  released: string[] = [];
+  /** While set, a run stays in progress (a step running) until it resolves or the run is aborted. */
+  hold?: Promise<void>;
+  /** Called when a held run has started. */
+  started?: () => void;
+  /** Called by vmLeaving (the engine stopping a leaving VM's steps). */
+  onLeaving?: (vmId: string) => void;
+  answer: (req: ConfigureRequest) => ConfigureResult | Promise<ConfigureResult> = (req) => ({
+    vms: Object.fromEntries((req.targets ?? req.vms.map((v) => v.id)).map((id) => [id, 'configured' as const])),
+  });
+  async configure(req: ConfigureRequest) {
+    this.requests.push(req);
+    await req.log('recorder ran');
+    if (this.hold) {
+      this.started?.();
+      await Promise.race([
+        this.hold,
+        new Promise((_, reject) => req.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true })),
+      ]);
+    }
+    return this.answer(req);
+  }
+  vmRemoved(_inf: string, vmId: string) { this.removed.push(vmId); }
+  vmLeaving(_inf: string, vmId: string) {
+    this.leaving.push(vmId);
+    this.onLeaving?.(vmId);
+  }
+  async release(inf: string) { this.released.push(inf); }
+
+  /** Holds the next runs open; resolves `started` once one is in progress. */
+  holdRuns(): { started: Promise<void>; release: () => void } {
+    let release!: () => void;
+    this.hold = new Promise<void>((r) => { release = r; });
+    const started = new Promise<void>((r) => { this.started = r; });
+    return { started, release };
   }
 }

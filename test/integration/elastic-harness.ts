@@ -8,6 +8,7 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { createApp } from '../../server/app';
 import { createEngine, type Engine } from '../../server/engine';
+import type { Configurator } from '../../server/engine/configurator';
 import { TEST_SECRET_KEY } from '../../server/engine/test-fixtures';
 import { ElasticRuntime } from '../../server/elastic/runtime';
 import type { RemoteExec } from '../../server/elastic/probes/types';
@@ -22,6 +23,8 @@ export interface ElasticServer { url: string; runtime: ElasticRuntime; close(): 
 export interface ElasticServerOptions {
   /** Receives the server's warnings (default: none are kept). */
   onWarn?: (obj: object, msg?: string) => void;
+  /** The engine's configurator (default the engine's own). */
+  configurator?: Configurator;
 }
 
 export async function startElasticServer(dbFile: string, exec: RemoteExec, opts: ElasticServerOptions = {}): Promise<ElasticServer> {
@@ -32,7 +35,7 @@ export async function startElasticServer(dbFile: string, exec: RemoteExec, opts:
   const runtime = new ElasticRuntime({ store, logger, registry, exec: () => exec });
   // The corpus's import map, so INDIGO templates plan offline as with `serve --import-map`.
   const imports = loadImportMap(path.join(corpusDir(), 'import-map.json'));
-  const engine: Engine = await createEngine({ store, secretKey: TEST_SECRET_KEY, logger, planner: runtime.planner(), ...imports });
+  const engine: Engine = await createEngine({ store, secretKey: TEST_SECRET_KEY, logger, planner: runtime.planner(), configurator: opts.configurator, ...imports });
   const service = runtime.attach(engine.service);
   await runtime.start();
   const srv: Running = await listen(createApp({ service, logger, version: 'test', secretKey: TEST_SECRET_KEY, elasticity: runtime, metrics: registry }));

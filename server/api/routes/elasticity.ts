@@ -8,6 +8,7 @@ import type { Registry } from 'prom-client';
 import type { InfrastructureService } from '../../engine/service';
 import { InvalidInputError } from '../../errors';
 import { NoElasticityError } from '../../elastic/manager';
+import type { SimulationView } from '../../elastic/simulate';
 import { elasticityText, type ElasticityView } from '../../elastic/view';
 import { ApiError } from '../api-error';
 import { bodyText } from '../body';
@@ -18,6 +19,8 @@ import { mediaTypes, sendOutput } from '../media';
 export interface ElasticityApi {
   view(infId: string): Promise<ElasticityView>;
   update(infId: string, body: unknown): Promise<ElasticityView>;
+  /** POST …/elasticity/simulate (E-OBS-5); a server without it answers as for no elasticity. */
+  simulate?(infId: string, body: unknown): Promise<SimulationView>;
 }
 
 /** A server without the manager: every infrastructure is "without elasticity". */
@@ -39,25 +42,43 @@ export function elasticityRoutes(service: InfrastructureService, elastic: Elasti
   }));
 
   r.put(PATH, endpoint('Error Changing Inf. elasticity', async ({ req, res, caller, params }) => {
-    const types = mediaTypes(req.get('content-type'));
-    if (!res.locals.contentTypeDefaulted && !types.includes('application/json')) {
-      throw new ApiError(415, `Unsupported Media Type ${types.join(',')}: send the changes as application/json`);
-    }
+    requireJson(req, res);
     await service.vmIds(caller, params.infId);
     send(req, res, await elastic.update(params.infId, parseBody(bodyText(req))));
+  }));
+
+  // Replays a job trace against the policy in effect (with overrides) on a simulated cluster: no
+  // cloud call and no change to the infrastructure or its manager's state; always JSON.
+  r.post(`${PATH}/simulate`, endpoint('Error Simulating Inf. elasticity', async ({ req, res, caller, params }) => {
+    requireJson(req, res, 'the trace');
+    await service.vmIds(caller, params.infId);
+    if (!elastic.simulate) throw new NoElasticityError(params.infId);
+    const body = parseBody(bodyText(req), TRACE);
+    sendOutput(req, res, await elastic.simulate(params.infId, body), { defaultType: 'application/json', field: 'simulation' });
   }));
   return r;
 }
 
-function parseBody(text: string): unknown {
-  if (text.trim() === '') throw new InvalidInputError('Empty body: send a JSON object of knobs, e.g. {"max_nodes": 5} or {"paused": true}');
+function requireJson(req: Request, res: Response, what = 'the changes'): void {
+  const types = mediaTypes(req.get('content-type'));
+  if (!res.locals.contentTypeDefaulted && !types.includes('application/json')) {
+    throw new ApiError(415, `Unsupported Media Type ${types.join(',')}: send ${what} as application/json`);
+  }
+}
+
+/** Simulate's body; PUT's are knobs. */
+const TRACE = { what: 'a JSON object', example: '{"jobs": [{"submit_s": 0, "runtime_s": 600}]}', examples: '{"jobs": [{"submit_s": 0, "runtime_s": 600}]}' };
+const KNOBS = { what: 'a JSON object of knobs', example: '{"max_nodes": 5}', examples: '{"max_nodes": 5} or {"paused": true}' };
+
+function parseBody(text: string, o = KNOBS): unknown {
+  if (text.trim() === '') throw new InvalidInputError(`Empty body: send ${o.what}, e.g. ${o.examples}`);
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch (e) {
     throw new InvalidInputError(`The body is not JSON: ${(e as Error).message}`);
   }
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new InvalidInputError('The body must be a JSON object of knobs, e.g. {"max_nodes": 5}');
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new InvalidInputError(`The body must be ${o.what}, e.g. ${o.example}`);
   return body;
 }
 
