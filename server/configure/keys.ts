@@ -8,10 +8,30 @@ export interface SshKeyPair {
   publicKey: string;
 }
 
-/** An ed25519 key pair for one infrastructure; the connector injects publicKey (keypair / cloud-init). */
+/**
+ * An ed25519 key pair for one infrastructure; the connector injects publicKey (keypair / cloud-init).
+ * ssh2 (1.17) writes a malformed key when the public key starts with a zero byte (it drops that byte:
+ * a 31-byte key that neither ssh2 nor sshd accepts), i.e. for 1 key in 256. Such a pair is discarded
+ * and drawn again, so no infrastructure is ever given a key its VMs cannot be reached with.
+ */
 export function generateSshKeyPair(comment = 'tosca-im'): SshKeyPair {
-  const kp = utils.generateKeyPairSync('ed25519', { comment });
-  return { privateKey: kp.private, publicKey: kp.public.trim() };
+  for (;;) {
+    const kp = utils.generateKeyPairSync('ed25519', { comment });
+    if (isUsableEd25519(kp.private, kp.public)) return { privateKey: kp.private, publicKey: kp.public.trim() };
+  }
+}
+
+const ED25519_PUBLIC_BYTES = 32;
+
+/** Both halves parse, and the public key is a whole ed25519 key (not one shortened by a dropped zero byte). */
+function isUsableEd25519(privateKey: string, publicKey: string): boolean {
+  const priv = utils.parseKey(privateKey);
+  const pub = utils.parseKey(publicKey);
+  if (priv instanceof Error || pub instanceof Error || Array.isArray(priv) || Array.isArray(pub)) return false;
+  // SSH wire format: string "ssh-ed25519", then string key (uint32 length + bytes)
+  const blob = pub.getPublicSSH();
+  const typeLen = blob.readUInt32BE(0);
+  return blob.readUInt32BE(4 + typeLen) === ED25519_PUBLIC_BYTES && priv.getPublicSSH().equals(blob);
 }
 
 /** "ssh-ed25519 AAAA..." from the raw SSH key blob the server presented. */

@@ -16,7 +16,7 @@ import { stateView } from './state';
 import { evaluateOutputs } from './outputs';
 import { infrastructureRadlText } from './radl';
 import { mergeTemplates, planOrReject, templateWithCounts } from './templates';
-import { generateSshKeyPair } from './keys';
+import { generateSshKeyPair } from '../configure/keys';
 import { exportInfrastructure, importedPlan, importedVms, parseExport } from './transfer';
 import { Cancelled } from './runner';
 import { KeyedSerial } from './util';
