@@ -149,8 +149,8 @@ export class ElasticRuntime {
   /**
    * A user's change under the infrastructure's lock until the engine has recorded it, not while its
    * job runs: the manager decides on the VMs as recorded (new ones pending, leaving ones deleting),
-   * and a removal arriving while an add waits behind a long configure run gets the lock at once, so
-   * its leaving VMs' steps stop now (docs/engine.md, issue 6). An engine that never calls
+   * and a removal arriving while an add waits for its job (a slow launch, or an earlier remove) gets
+   * the lock at once, so its leaving VMs' steps stop now (docs/engine.md, issue 6). An engine that never calls
    * `onRecorded` (or fails first) keeps the lock until the call settles, as before.
    */
   private async lockedUntilRecorded<T>(infId: string, change: (onRecorded: () => void) => Promise<T>): Promise<T> {

@@ -123,6 +123,72 @@ test('additions arriving during a configuration run are batched into one next ru
   expect(rec.requests[2].vms.map((v) => v.id)).toEqual(['0', '1', '2', '3', '4']);
 });
 
+test('adds during a configuration run launch their VMs at once; one more run after it configures them all', async () => {
+  const id = await engine.service.create(alice, clusterTemplate(1), { async: false });
+  await settled(id);
+  const run = rec.holdRuns();
+  await engine.service.reconfigure(alice, id);
+  await run.started;
+  const hung = () => new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the add waited for the run')), 5000).unref());
+  // addResources answers once its deploy job has launched the VMs and seen them leave pending
+  expect(await Promise.race([engine.service.addResources(alice, id, scaleTemplate({ wn: 2 }), true), hung()])).toEqual(['2']);
+  // the second add's deploy job is later than the first one's configure job, still queued
+  expect(await Promise.race([engine.service.addResources(alice, id, scaleTemplate({ wn: 3 }), true), hung()])).toEqual(['3']);
+  const vms = await store.listVms(id);
+  expect(vms.filter((v) => ['2', '3'].includes(v.id)).map((v) => [v.id, v.state, !!v.handle])).toEqual([['2', 'running', true], ['3', 'running', true]]);
+  expect(rec.requests).toHaveLength(2);
+  expect((await store.listOpenJobs(id)).map((j) => [j.kind, j.status])).toEqual([['configure', 'running'], ['configure', 'queued']]);
+  run.release();
+  expect(await settled(id)).toEqual({
+    state: 'configured', vm_states: { 0: 'configured', 1: 'configured', 2: 'configured', 3: 'configured' },
+  });
+  expect(rec.requests.map((r) => r.changes?.added)).toEqual([undefined, undefined, ['2', '3']]);
+  expect(rec.maxInProgress).toBe(1);
+});
+
+test('a destroy during a configuration run with an add in progress stops both and removes everything', async () => {
+  const slow = dummyCaller('alice', { delay_ms: '60000' });
+  const id = await engine.service.create(alice, clusterTemplate(1), { async: false });
+  await settled(id);
+  const run = rec.holdRuns();
+  await engine.service.reconfigure(alice, id);
+  await run.started;
+  // the new VM never boots in time: its deploy job is in progress alongside the held run
+  const add = engine.service.addResources(slow, id, scaleTemplate({ wn: 2 }), true).then(() => 'added', (e: Error) => e.message);
+  await until(() => store.listOpenJobs(id), (jobs) => jobs.filter((j) => j.status === 'running').length === 2);
+  await engine.service.destroy(alice, id, { force: false, releaseFloatingIps: false, async: false });
+  expect(await add).toBe('The infrastructure is being destroyed');
+  expect(await store.getInfrastructure(id)).toBeUndefined();
+  expect(await store.listOpenJobs(id)).toEqual([]);
+  expect(rec.maxInProgress).toBe(1);
+});
+
+test('during a configuration run, an add still waits for an earlier remove', async () => {
+  const id = await engine.service.create(alice, clusterTemplate(2), { async: false });
+  await settled(id);
+  const run = rec.holdRuns();
+  await engine.service.reconfigure(alice, id);
+  await run.started;
+  // the recorder does not stop a run when a VM leaves: the remove waits for the run to end
+  const remove = engine.service.removeVms(alice, id, ['1'], true);
+  await until(() => store.listOpenJobs(id), (jobs) => jobs.some((j) => j.kind === 'remove'));
+  const add = engine.service.addResources(alice, id, scaleTemplate({ wn: 2 }), true);
+  await until(() => store.listVms(id), (vms) => vms.some((v) => v.id === '3'));
+  // VM 1 is forgotten right after its instance is gone: VM 3 must not have been launched yet
+  const vm3AtRemoval: Promise<boolean>[] = [];
+  rec.vmRemoved = (_inf, vmId) => {
+    rec.removed.push(vmId);
+    vm3AtRemoval.push(store.getVm(id, '3').then((v) => !!v?.handle));
+  };
+  run.release();
+  await remove;
+  expect(await add).toEqual(['3']);
+  expect(rec.removed).toEqual(['1']);
+  expect(await Promise.all(vm3AtRemoval)).toEqual([false]);
+  expect(await settled(id)).toEqual({ state: 'configured', vm_states: { 0: 'configured', 2: 'configured', 3: 'configured' } });
+  expect(rec.maxInProgress).toBe(1);
+});
+
 test('a shrink through add-resources stops the leaving VM\'s steps in a run in progress, and goes ahead', async () => {
   const id = await engine.service.create(alice, clusterTemplate(2), { async: false });
   await settled(id);

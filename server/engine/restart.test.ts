@@ -5,7 +5,7 @@
 import * as path from 'path';
 import { openStore } from '../store';
 import { createEngine } from '.';
-import { clusterTemplate, dummyCaller, TEST_SECRET_KEY, tempDir, until as waitUntil } from './test-fixtures';
+import { clusterTemplate, dummyCaller, RecordingConfigurator, scaleTemplate, TEST_SECRET_KEY, tempDir, until as waitUntil } from './test-fixtures';
 import { registerConnector } from '../../connectors/registry';
 import { DummyConnector } from '../../connectors/dummy';
 import type { DestroyOptions, LaunchRequest, VmHandle } from '../../connectors/types';
@@ -80,6 +80,43 @@ test('a destroy interrupted mid-way is finished by the next engine', async () =>
   expect(await store.listVms(id)).toEqual([]);
   // the job records its end just after the rows are gone
   expect(await until(() => store.listOpenJobs(), (jobs) => jobs.length === 0)).toEqual([]);
+  await engine.close();
+  await store.close();
+});
+
+test('a deploy and a configure job both interrupted mid-way resume side by side, the configure runs never overlapping', async () => {
+  const file = path.join(tempDir(), 'restart-add.db');
+  // VMs stay pending for a second, so the add's deploy job is still running at the crash
+  const caller = dummyCaller('alice', { delay_ms: '1000' });
+  let store = await openStore(`sqlite:${file}`);
+  const rec1 = new RecordingConfigurator();
+  let engine = await createEngine({ store, secretKey: TEST_SECRET_KEY, configurator: rec1 });
+  const id = await engine.service.create(caller, clusterTemplate(1), { async: false });
+  await until(() => store.listOpenJobs(id), (jobs) => jobs.length === 0);
+  rec1.holdRuns();
+  await engine.service.reconfigure(caller, id);
+  await engine.service.addResources(caller, id, scaleTemplate({ wn: 2 }), true, { wait: false });
+  await until(() => store.listOpenJobs(id), (jobs) => jobs.every((j) => j.status === 'running') && jobs.length === 2);
+  await engine.close();
+  await store.close();
+
+  store = await openStore(`sqlite:${file}`);
+  const open = await store.listOpenJobs(id);
+  expect(open.map((j) => [j.kind, j.status])).toEqual([['configure', 'running'], ['deploy', 'running']]);
+  const rec2 = new RecordingConfigurator();
+  const run = rec2.holdRuns();
+  engine = await createEngine({ store, secretKey: TEST_SECRET_KEY, configurator: rec2 });
+  await run.started;
+  // the deploy finishes while the resumed run is held; its configure job waits for that run
+  await until(() => store.getJob(open[1].id), (j) => j?.status === 'done');
+  expect((await store.listOpenJobs(id)).map((j) => [j.kind, j.status])).toEqual([['configure', 'running'], ['configure', 'queued']]);
+  expect(rec2.requests).toHaveLength(1);
+  run.release();
+  await until(() => store.listOpenJobs(id), (jobs) => jobs.length === 0);
+  expect(rec2.requests).toHaveLength(2);
+  expect(rec2.requests[1].vms.map((v) => v.id)).toEqual(['0', '1', '2']);
+  expect(rec2.maxInProgress).toBe(1);
+  expect(await engine.service.state(caller, id)).toEqual({ state: 'configured', vm_states: { 0: 'configured', 1: 'configured', 2: 'configured' } });
   await engine.close();
   await store.close();
 });

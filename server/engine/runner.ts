@@ -1,5 +1,6 @@
 /**
- * Runs durable jobs: claims them from the store (one at a time per infrastructure, FIFO; different
+ * Runs durable jobs: claims them from the store (one at a time per infrastructure, FIFO, except that
+ * a pure add's deploy may start during configure jobs: types.ts startsDuringConfigure; different
  * infrastructures in parallel up to poolSize), keeps their lease alive, records the outcome and
  * enqueues the follow-up job atomically. Jobs interrupted by close() or a crash stay 'running' in
  * the store and are handed back at the next start, so handlers must be resumable.
@@ -89,8 +90,16 @@ export class JobRunner {
     while (!this.closed && this.running.size < this.opts.poolSize) {
       let job: JobRecord | undefined;
       try {
-        const busy = new Set([...this.running.values()].map((r) => r.job.infrastructureId));
-        job = await this.store.claimJob(this.runnerId, this.leaseMs, busy);
+        // A job running here may have an expired lease (a stalled event loop): never claim it or
+        // anything else of its infrastructure again, bar a pure add's deploy during configure runs.
+        const busy = new Set<string>();
+        const notConfiguring = new Set<string>();
+        for (const { job: j } of this.running.values()) {
+          busy.add(j.infrastructureId);
+          if (j.kind !== 'configure') notConfiguring.add(j.infrastructureId);
+        }
+        const configuringOnly = new Set([...busy].filter((id) => !notConfiguring.has(id)));
+        job = await this.store.claimJob(this.runnerId, this.leaseMs, busy, configuringOnly);
       } catch (e) {
         if (!this.closed) this.opts.logger.error({ err: errorMessage(e) }, 'claiming a job failed');
         return;
@@ -178,7 +187,7 @@ export class JobRunner {
     return pending;
   }
 
-  /** Aborts the running job of an infrastructure (e.g. a deploy when destroy is asked). */
+  /** Aborts the running jobs of an infrastructure (e.g. a deploy when destroy is asked). */
   cancelInfrastructure(infrastructureId: string, reason: Error): void {
     for (const r of this.running.values()) {
       if (r.job.infrastructureId === infrastructureId && r.job.kind !== 'destroy') r.controller.abort(reason);

@@ -111,17 +111,25 @@ export class RecordingConfigurator implements Configurator {
   answer: (req: ConfigureRequest) => ConfigureResult | Promise<ConfigureResult> = (req) => ({
     vms: Object.fromEntries((req.targets ?? req.vms.map((v) => v.id)).map((id) => [id, 'configured' as const])),
   });
+  /** Runs in progress now, and the most ever at once (configure runs of one infrastructure must not overlap). */
+  inProgress = 0;
+  maxInProgress = 0;
   async configure(req: ConfigureRequest) {
     this.requests.push(req);
-    await req.log('recorder ran');
-    if (this.hold) {
-      this.started?.();
-      await Promise.race([
-        this.hold,
-        new Promise((_, reject) => req.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true })),
-      ]);
+    this.maxInProgress = Math.max(this.maxInProgress, ++this.inProgress);
+    try {
+      await req.log('recorder ran');
+      if (this.hold) {
+        this.started?.();
+        await Promise.race([
+          this.hold,
+          new Promise((_, reject) => req.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true })),
+        ]);
+      }
+      return await this.answer(req);
+    } finally {
+      this.inProgress--;
     }
-    return this.answer(req);
   }
   vmRemoved(_inf: string, vmId: string) { this.removed.push(vmId); }
   vmLeaving(_inf: string, vmId: string) {

@@ -1,7 +1,7 @@
 import * as path from 'path';
 import * as fs from 'fs';
 import * as os from 'os';
-import { openStore, StoreUrlError, type NewInfrastructure, type NewVm, type Store } from '.';
+import { openStore, StoreUrlError, type JobKind, type NewInfrastructure, type NewVm, type Store } from '.';
 import { SqliteDb } from './sqlite-db';
 import { migrate, migrations } from './migrations';
 
@@ -143,6 +143,41 @@ describe('SqliteStore', () => {
     expect(await store.pruneJobs(new Date(Date.now() + 1000))).toBe(2);
     expect(await store.getJob(a1.id)).toBeUndefined();
     expect(await store.getJob(b1.id)).toBeDefined();
+  });
+
+  test('claimJob: a deploy that removes no VM passes configure jobs only; configure jobs never overlap', async () => {
+    const job = (kind: JobKind, payload: Record<string, unknown> = {}) => store.enqueueJob({ infrastructureId: 'a', kind, payload });
+    const running = await job('configure');
+    expect((await store.claimJob('r', 10_000))?.id).toBe(running.id);
+    const queued = await job('configure', { full: true });
+    const add = await job('deploy', { removeVmIds: [], context: true });
+    const shrink = await job('deploy', { removeVmIds: ['1'], context: true });
+    const add2 = await job('deploy', { context: true });
+    // the caller runs only configure jobs of it: the add may still be claimed, nothing else
+    expect(await store.claimJob('r', 10_000, new Set(['a']))).toBeUndefined();
+    expect((await store.claimJob('r', 10_000, new Set(['a']), new Set(['a'])))?.id).toBe(add.id);
+    // the shrink runs a configuration itself; the second add waits for the first
+    expect(await store.claimJob('r', 10_000)).toBeUndefined();
+    await store.finishJob(add.id, { status: 'done' });
+    expect(await store.claimJob('r', 10_000)).toBeUndefined(); // add2 waits for the shrink
+    await store.finishJob(running.id, { status: 'done' });
+    expect((await store.claimJob('r', 10_000))?.id).toBe(queued.id);
+    await store.finishJob(queued.id, { status: 'done' });
+    expect((await store.claimJob('r', 10_000))?.id).toBe(shrink.id);
+    expect(await store.claimJob('r', 10_000)).toBeUndefined();
+    await store.finishJob(shrink.id, { status: 'done' });
+    expect((await store.claimJob('r', 10_000))?.id).toBe(add2.id);
+
+    // any other earlier job still blocks an add, and a configure behind an add waits for it
+    const b = (kind: JobKind, payload: Record<string, unknown> = {}) => store.enqueueJob({ infrastructureId: 'b', kind, payload });
+    const conf = await b('configure');
+    expect((await store.claimJob('r', 10_000))?.id).toBe(conf.id);
+    const remove = await b('remove', { vmIds: ['1'] });
+    await b('deploy', { removeVmIds: [] });
+    expect(await store.claimJob('r', 10_000)).toBeUndefined();
+    await store.finishJob(conf.id, { status: 'done' });
+    expect((await store.claimJob('r', 10_000))?.id).toBe(remove.id);
+    expect(await store.claimJob('r', 10_000)).toBeUndefined();
   });
 
   test('claimJob skips infrastructures the caller says are busy', async () => {

@@ -3,8 +3,10 @@
  * and VMs are also kept in memory (loaded at open, written through on every change): reads never
  * touch the disk, which is what keeps GET /state fast. Jobs are read from the database.
  */
-import type {
-  InfrastructurePatch, InfrastructureRecord, JobRecord, NewInfrastructure, NewJob, NewVm, OwnerEntry, Store, VmChange, VmPatch, VmRecord,
+import {
+  startsDuringConfigure,
+  type InfrastructurePatch, type InfrastructureRecord, type JobRecord, type NewInfrastructure, type NewJob, type NewVm, type OwnerEntry,
+  type Store, type VmChange, type VmPatch, type VmRecord,
 } from './types';
 import { SqliteDb, type Row } from './sqlite-db';
 import { migrate } from './migrations';
@@ -212,26 +214,31 @@ export class SqliteStore implements Store {
     return record;
   }
 
-  async claimJob(runner: string, leaseMs: number, exclude: ReadonlySet<string> = new Set()) {
+  async claimJob(runner: string, leaseMs: number, exclude: ReadonlySet<string> = new Set(), configuringOnly: ReadonlySet<string> = new Set()) {
     return this.db.transaction(async () => {
       const t = Date.now();
       // A job is runnable when no earlier job of its infrastructure is unfinished: one at a time, in order.
+      // The exception, startsDuringConfigure (types.ts, same test), passes earlier configure jobs.
+      // So an infrastructure has at most two runnable jobs: its first unfinished one and such a deploy.
       const candidates = await this.db.all(
         `SELECT j.* FROM jobs j
           WHERE (j.status = 'queued' OR (j.status = 'running' AND j.lease_until < ?))
             AND NOT EXISTS (SELECT 1 FROM jobs e WHERE e.infrastructure_id = j.infrastructure_id AND e.id < j.id
-                            AND e.status IN ('queued', 'running'))
+                            AND e.status IN ('queued', 'running')
+                            AND NOT (e.kind = 'configure' AND j.kind = 'deploy'
+                                     AND COALESCE(json_array_length(j.payload, '$.removeVmIds'), 0) = 0))
           ORDER BY j.id LIMIT ?`,
-        [t, exclude.size + 1],
+        [t, 2 * exclude.size + 1],
       );
-      const row = candidates.find((r) => !exclude.has(String(r.infrastructure_id)));
+      const row = candidates.map(toJob).find((j) => !exclude.has(j.infrastructureId)
+        || (configuringOnly.has(j.infrastructureId) && startsDuringConfigure(j)));
       if (!row) return undefined;
       const ts = now();
       await this.db.run(
         `UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_owner = ?, lease_until = ?, updated_at = ? WHERE id = ?`,
         [runner, t + leaseMs, ts, row.id],
       );
-      return toJob({ ...row, status: 'running', attempts: Number(row.attempts) + 1, lease_owner: runner, lease_until: t + leaseMs, updated_at: ts });
+      return { ...row, status: 'running' as const, attempts: row.attempts + 1, leaseOwner: runner, leaseUntil: t + leaseMs, updatedAt: ts };
     });
   }
 

@@ -99,6 +99,18 @@ export interface JobRecord {
   updatedAt: string;
 }
 
+/**
+ * A deploy job that removes no VM (a pure add) launches its VMs while a configuration run of the
+ * same infrastructure is in progress or queued, instead of after it (IM launches at once too): it
+ * launches only its own new VM rows (the others it only describes), and their configuration is a
+ * configure job, which waits for the current run. A deploy that also removes VMs runs a
+ * configuration itself (its shrink step), so it waits.
+ */
+export function startsDuringConfigure(job: Pick<JobRecord, 'kind' | 'payload'>): boolean {
+  const removing = job.payload.removeVmIds;
+  return job.kind === 'deploy' && !(Array.isArray(removing) && removing.length > 0);
+}
+
 export interface NewJob {
   infrastructureId: string;
   kind: JobKind;
@@ -147,9 +159,15 @@ export interface Store {
   enqueueJob(job: NewJob, opts?: { patch?: InfrastructurePatch; vmChanges?: VmChange[] }): Promise<JobRecord>;
   /**
    * Claims the oldest runnable job: queued (or running with an expired lease) and with no earlier
-   * unfinished job of the same infrastructure. Increments attempts. Undefined when none.
+   * unfinished job of the same infrastructure, except that a job that `startsDuringConfigure` only
+   * waits for earlier jobs that are not configure jobs. Increments attempts. Undefined when none.
+   * Skips the infrastructures in `excludeInfrastructures` (the caller runs jobs of them), except for
+   * a `startsDuringConfigure` job of one also in `configuringOnly` (the caller runs only configure
+   * jobs of it).
    */
-  claimJob(runner: string, leaseMs: number, excludeInfrastructures?: ReadonlySet<string>): Promise<JobRecord | undefined>;
+  claimJob(
+    runner: string, leaseMs: number, excludeInfrastructures?: ReadonlySet<string>, configuringOnly?: ReadonlySet<string>,
+  ): Promise<JobRecord | undefined>;
   /** Extends the lease; false when the runner no longer holds it. */
   renewLease(jobId: number, runner: string, leaseMs: number): Promise<boolean>;
   /** Finishes a job and, atomically, enqueues the follow-up job (e.g. configure after deploy). */

@@ -1,20 +1,34 @@
 /**
  * The server's elasticity lock (server/elastic/runtime.ts) around a user's add/remove covers
  * deciding and recording the change, not the wait for its job (docs/engine.md, "Reconfiguration
- * while a run is in progress"). A POST add waits behind a configure run that hangs on a step; the
- * test configurator holds that run open. A DELETE of another VM must still stop that VM's steps
- * at once, and the manager's tick must still run, seeing the VMs as recorded.
+ * while a run is in progress"). A POST add waits for its job while a configure run hangs on a step:
+ * the test configurator holds that run open, and since an add's VMs are launched during a run, a
+ * test cloud holds the new VM's boot (as a slow cloud would). A DELETE of another VM must still
+ * stop that VM's steps at once, and the manager's tick must still run, seeing the VMs as recorded.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { clusterTemplate, RecordingConfigurator, scaleTemplate, tempDir, until } from '../../server/engine/test-fixtures';
+import { DummyConnector } from '../../connectors/dummy';
+import { registerConnector } from '../../connectors/registry';
+import type { VmHandle } from '../../connectors/types';
 import type { RemoteExec } from '../../server/elastic/probes/types';
 import { call, imAuth, type Reply } from '../api/http';
 import { startElasticServer, type ElasticServer } from './elastic-harness';
 
 jest.setTimeout(30_000);
 
-const AUTH = imAuth('alice', 'alice-pw', 'id = dummy; type = Dummy');
+/** While set, VMs launched since then stay pending. */
+let bootHeldSince: number | undefined;
+class BootHoldDummy extends DummyConnector {
+  override async describe(vm: VmHandle) {
+    const obs = await super.describe(vm);
+    return bootHeldSince !== undefined && Number(vm.extra?.launchedAt) >= bootHeldSince ? { ...obs, state: 'pending' as const } : obs;
+  }
+}
+registerConnector('BootHoldDummy', (cred) => new BootHoldDummy(cred));
+
+const AUTH = imAuth('alice', 'alice-pw', 'id = dummy; type = BootHoldDummy');
 const PROBE = 'cat /var/lib/queue.json';
 const exec: RemoteExec = async (cmd) =>
   cmd === PROBE ? { code: 0, stdout: JSON.stringify({ waiting: 0, busy: {} }), stderr: '' } : { code: 127, stdout: '', stderr: `${cmd}: not found` };
@@ -66,16 +80,18 @@ describe('the elasticity lock is not held while a user\'s add waits for its job'
 
   /**
    * A configured cluster whose next configure run hangs, and a POST adding a third worker (VM 3)
-   * recorded and waiting behind that run. Returns the pending POST and the run's release.
+   * recorded and waiting for its boot. Returns the pending POST and the release of both.
    */
   async function addWaitingBehindHungRun() {
     const create = await req('POST', '/infrastructures', template);
     expect(create.status).toBe(200);
     const id = create.headers.get('InfID')!;
     await until(() => state(id), (s) => s.state === 'configured');
-    const run = (held = rec.holdRuns());
+    const hold = rec.holdRuns();
+    const run = (held = { release: () => { bootHeldSince = undefined; hold.release(); } });
     expect((await req('PUT', `/infrastructures/${id}/reconfigure`)).status).toBe(200);
-    await run.started;
+    await hold.started;
+    bootHeldSince = Date.now();
     rec.leaving = [];
     let answered = false;
     const add: Promise<Reply> = req('POST', `/infrastructures/${id}`, scaleTemplate({ wn: 3 })).finally(() => { answered = true; });
@@ -83,7 +99,7 @@ describe('the elasticity lock is not held while a user\'s add waits for its job'
     return { id, run, add, answered: () => answered };
   }
 
-  test('a DELETE of another VM stops its steps at once, while the add still waits behind the run', async () => {
+  test('a DELETE of another VM stops its steps at once, while the add still waits for its job', async () => {
     const { id, run, add, answered } = await addWaitingBehindHungRun();
     const del = req('DELETE', `/infrastructures/${id}/vms/2`);
     await until(async () => rec.leaving, (l) => l.includes('2'), 1000);

@@ -2,7 +2,8 @@
  * The deploy job (create and add resources): remove the VMs the request dropped (the rest are
  * re-configured without them first, see remove.ts), launch every VM row without a cloud handle
  * (with its recorded clientToken, so a resumed job never launches a second copy), wait until they
- * leave `pending`, then hand over to the configure job.
+ * leave `pending`, then hand over to the configure job. One that removes nothing runs even while a
+ * configure job of its infrastructure runs or waits (store/types.ts startsDuringConfigure).
  */
 import type { EngineContext } from '../context';
 import type { JobHandler } from '../runner';
@@ -77,22 +78,23 @@ function deploy(ctx: EngineContext): JobHandler {
     if (p.context === false) return { result };
     // A pure shrink was configured by its shrink step; only new VMs need another run.
     if (shrinking && !now.some((v) => v && v.state === 'running' && v.configured === null)) return { result };
-    if (await configureQueuedAfter(ctx, infId, job.id)) return { result };
+    if (await configureQueued(ctx, infId)) return { result };
     return { result, next: { infrastructureId: infId, kind: 'configure', payload: {} } };
   };
 }
 
 /**
  * Additions that arrived while a configuration ran queue one deploy job each; the first one's
- * configure job lands behind the others. A configure job still queued behind this one reads the
- * VMs when it starts, so it configures these new ones too: they batch into that one run instead
- * of a run each (issue 6). One with a vm_list configures only those VMs, so it does not count.
- * Race-free: jobs of one infrastructure run one at a time, so the queued one cannot start before
- * this job is finished.
+ * configure job lands behind the others. A configure job still queued reads the VMs when it
+ * starts, so it configures these new ones too: they batch into that one run instead of a run each
+ * (issue 6). One with a vm_list configures only those VMs, so it does not count.
+ * Race-free although a pure add's deploy runs alongside configure jobs (and so may be later than a
+ * queued one): these VMs already left `pending`, so a configure job still queued now starts after
+ * this read and sees them.
  */
-async function configureQueuedAfter(ctx: EngineContext, infId: string, jobId: number): Promise<boolean> {
+async function configureQueued(ctx: EngineContext, infId: string): Promise<boolean> {
   return (await ctx.store.listOpenJobs(infId)).some(
-    (j) => j.id > jobId && j.status === 'queued' && j.kind === 'configure' && !(j.payload as ConfigurePayload).vmIds,
+    (j) => j.status === 'queued' && j.kind === 'configure' && !(j.payload as ConfigurePayload).vmIds,
   );
 }
 
