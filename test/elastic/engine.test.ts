@@ -9,13 +9,10 @@ import { planTemplate } from '../../tosca';
 import { openStore, type Store } from '../../server/store';
 import { createEngine, type Engine } from '../../server/engine';
 import { TEST_SECRET_KEY, clusterTemplate, dummyCaller, tempDir } from '../../server/engine/test-fixtures';
-import { FakeClock } from '../../server/elastic/clock';
-import { ElasticManager } from '../../server/elastic/manager';
-import { ownerCaller, policiesFromPlan, remoteExecOver, serviceActions, templateWithCount } from '../../server/elastic/ports';
-import { KvStateStore } from '../../server/elastic/state';
-import type { RemoteExec } from '../../server/elastic/probes/types';
+import { policiesFromPlan, remoteExecOver, templateWithCount } from '../../server/elastic/ports';
 import { execFile } from 'child_process';
-import { MIN, S, T0 } from './helpers';
+import { managerOnEngine } from './engine-manager';
+import { MIN, S } from './helpers';
 
 const template = clusterTemplate(0) + `  policies:
     - scale_wn:
@@ -52,14 +49,7 @@ test('master + 0 workers: 12 jobs grow it to 3 workers; done, it shrinks to min 
   expect(policy).toMatchObject({ target: 'wn', min_nodes: 0, max_nodes: 3, slots_per_node: 4, lrms: 'generic' });
 
   const queue = { waiting: 12, busy: {} as Record<string, number> };
-  const exec: RemoteExec = async (cmd) =>
-    cmd === 'cat /var/lib/queue.json' ? { code: 0, stdout: JSON.stringify(queue), stderr: '' }
-      : cmd === 'true' ? { code: 0, stdout: '', stderr: '' } : { code: 127, stdout: '', stderr: 'not found' };
-  const clock = new FakeClock(T0);
-  // The manager acts as the owner, with the credentials stored with the infrastructure.
-  const m = new ElasticManager({ clock, actions: serviceActions(engine.service, ownerCaller(store)), exec: () => exec, store: new KvStateStore(store) });
-  m.register(infId, policy);
-  const step = async (ms: number) => { clock.advance(ms); return m.tick(infId); };
+  const { manager: m, step } = managerOnEngine(engine, store, infId, policy, queue);
 
   await step(0);
   const vms = await engine.service.vmIds(alice, infId);

@@ -8,13 +8,10 @@ import { openStore, type Store } from '../../server/store';
 import { createEngine, type Engine } from '../../server/engine';
 import { NoopConfigurator, type ConfigureRequest } from '../../server/engine';
 import { TEST_SECRET_KEY, clusterTemplate, dummyCaller, tempDir, until } from '../../server/engine/test-fixtures';
-import { FakeClock } from '../../server/elastic/clock';
-import { ElasticManager } from '../../server/elastic/manager';
-import { ownerCaller, policiesFromPlan, serviceActions } from '../../server/elastic/ports';
-import { KvStateStore } from '../../server/elastic/state';
-import type { RemoteExec } from '../../server/elastic/probes/types';
+import { policiesFromPlan, serviceActions } from '../../server/elastic/ports';
 import { planTemplate } from '../../tosca';
-import { MIN, S, T0 } from './helpers';
+import { managerOnEngine } from './engine-manager';
+import { MIN, S } from './helpers';
 
 const template = clusterTemplate(0) + `  policies:
     - scale_wn:
@@ -59,13 +56,7 @@ test('drained worker stopped (not removed), master reconfigured without it; dema
   expect(policy.reuse_nodes).toBe(true);
 
   const queue = { waiting: 4, busy: {} as Record<string, number> };
-  const exec: RemoteExec = async (cmd) =>
-    cmd === 'cat /var/lib/queue.json' ? { code: 0, stdout: JSON.stringify(queue), stderr: '' }
-      : cmd === 'true' ? { code: 0, stdout: '', stderr: '' } : { code: 127, stdout: '', stderr: 'not found' };
-  const clock = new FakeClock(T0);
-  const m = new ElasticManager({ clock, actions: serviceActions(engine.service, ownerCaller(store)), exec: () => exec, store: new KvStateStore(store) });
-  m.register(infId, policy);
-  const step = async (ms: number) => { clock.advance(ms); return m.tick(infId); };
+  const { manager: m, step } = managerOnEngine(engine, store, infId, policy, queue);
 
   await step(0);
   expect(await engine.service.vmIds(alice, infId)).toEqual(['0', '1']);
