@@ -8,7 +8,7 @@ import { openStore, type Store } from '../../server/store';
 import { createEngine, type Engine } from '../../server/engine';
 import { NoopConfigurator, type ConfigureRequest } from '../../server/engine';
 import { TEST_SECRET_KEY, clusterTemplate, dummyCaller, tempDir, until } from '../../server/engine/test-fixtures';
-import { policiesFromPlan, serviceActions } from '../../server/elastic/ports';
+import { policiesFromPlan } from '../../server/elastic/ports';
 import { planTemplate } from '../../tosca';
 import { managerOnEngine } from './engine-manager';
 import { MIN, S } from './helpers';
