@@ -6,7 +6,6 @@
  */
 import { HttpTransportError, httpRequest, type HttpResponse, type RetryPolicy, defaultRetry } from '../shared/http';
 import { OpenStackApiError, OpenStackUnreachableError, parseErrorBody, type ServiceType } from './errors';
-import type { KeystoneSession } from './keystone';
 
 export interface CallOptions {
   body?: unknown;
@@ -21,11 +20,19 @@ export interface ApiResponse<T> {
   body: T;
 }
 
+/** What a call needs of the Keystone session (keystone.ts implements it; naming it here keeps
+ * api.ts below keystone.ts, which sends its own requests through `send`). */
+export interface TokenSession {
+  endpoint(service: ServiceType): Promise<string>;
+  token(): Promise<{ id: string }>;
+  invalidate(tokenId: string): void;
+}
+
 export class OpenStackApi {
   /** Service calls made (for benchmarks; the simulator counts too). */
   calls = 0;
 
-  constructor(readonly session: KeystoneSession, private readonly retry: RetryPolicy = defaultRetry) {}
+  constructor(readonly session: TokenSession, private readonly retry: RetryPolicy = defaultRetry) {}
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   async call<T = any>(service: ServiceType, method: string, path: string, o: CallOptions = {}): Promise<ApiResponse<T>> {

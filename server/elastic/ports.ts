@@ -9,9 +9,37 @@
 import { parseDocument } from 'yaml';
 import type { Plan } from '../../tosca/plan';
 import type { Caller, InfrastructureService } from '../engine/service';
-import type { ElasticActions } from './manager';
+import type { WorkerVm } from './decide';
 import { type ElasticPolicy, lrmsFromType, policyFromPlan } from './policy';
 import type { RemoteExec } from './probes/types';
+
+/** What the engine must provide (see docs/elasticity.md, "Ports"). */
+export interface ElasticActions {
+  /** Worker VMs of `node` plus the master's VM ids (the VMs of `frontEnd`, and IM's VM 0), as the engine sees them now. */
+  listVms(infId: string, node: string, frontEnd?: string): Promise<{ workers: WorkerVm[]; masterVmIds: string[] }>;
+  /** Grow `node` by n through the user AddResource path (count + n, contextualised through the
+   * master). Returns the new VM ids; fewer than n is a partial success and is kept (E-FAIL-5). */
+  addNodes(infId: string, node: string, n: number): Promise<string[]>;
+  /** Remove exactly these VMs (removal_list), reconfiguring the master before deleting them. */
+  removeVms(infId: string, vmIds: string[]): Promise<void>;
+  /** Optional overrides; by default the LRMS adapter's commands run on the master. */
+  drain?(infId: string, vmId: string, host: string): Promise<void>;
+  undrain?(infId: string, vmId: string, host: string): Promise<void>;
+  /** reuse_nodes (E-DOWN-6): stop these VMs (the user's PUT …/vms/{id}/stop) and reconfigure the
+   * rest without them. Resolves to the ids that could not be stopped, with why. */
+  stopVms?(infId: string, vmIds: string[]): Promise<Record<string, string>>;
+  /** reuse_nodes: start these stopped VMs and reconfigure the infrastructure with them again.
+   * Resolves to the ids that could not be started, with why. */
+  startVms?(infId: string, vmIds: string[]): Promise<Record<string, string>>;
+  /** Instances of `node` the cloud quota still allows, when known (asked only when a scale-up is due). */
+  quotaLeft?(infId: string, node: string): Promise<number | undefined>;
+  /** The cloud account `node`'s next VM goes to, as an opaque key (a hash, never the secret):
+   * infrastructures on one account share one create budget (E-RATE-1). Without it, or when it
+   * answers undefined, the budget is the infrastructure's own. */
+  accountKey?(infId: string, node: string): Promise<string | undefined>;
+  /** Run fn holding the infrastructure's job lock, so user add/remove and the manager never race. */
+  withLock?<T>(infId: string, fn: () => Promise<T>): Promise<T>;
+}
 
 /** One policy per elastic declaration of the plan. Throws InvalidInputError naming a bad knob. */
 export function policiesFromPlan(plan: Plan): ElasticPolicy[] {

@@ -4,7 +4,7 @@
  * carries out the `stop` and `start` intents for the manager and returns the state patches.
  */
 import type { Intent } from './decide';
-import type { ElasticActions } from './manager';
+import type { ElasticActions } from './ports';
 import type { ElasticEvent, ElasticState, NodeRecord } from './state';
 
 type Patch = (s: ElasticState) => void;

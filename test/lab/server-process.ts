@@ -4,7 +4,6 @@
  * exported functions; they may stream events back with emitToTest().
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { Lab } from './lab';
 
 interface Pending { resolve: (v: unknown) => void; reject: (e: Error) => void }
 
@@ -59,7 +58,7 @@ export class ServerProcess {
 /**
  * modulePath: absolute path of a .ts (tests, loaded through swc) or .js (compiled bench) module.
  */
-export function startServerProcess(lab: Lab, modulePath: string, onEvent: (ev: unknown) => void = () => {}): Promise<ServerProcess> {
+export function startServerProcess(lab: { serverNs: string }, modulePath: string, onEvent: (ev: unknown) => void = () => {}): Promise<ServerProcess> {
   return startNamespaceProcess(lab.serverNs, modulePath, onEvent);
 }
 
