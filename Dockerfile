@@ -13,6 +13,7 @@ COPY package.json package-lock.json ./
 # Install without lifecycle scripts first (the `prepare` build needs the sources), for layer caching.
 RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json index.ts openapi.yaml ./
+COPY lib ./lib
 COPY tosca ./tosca
 COPY connectors ./connectors
 COPY server ./server

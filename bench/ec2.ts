@@ -6,7 +6,8 @@
  */
 import { Ec2Connector } from '../connectors/ec2';
 import type { VmHandle } from '../connectors/types';
-import { mapBounded, sleep } from '../connectors/shared/poll';
+import { mapBounded } from '../lib/async';
+import { sleep } from '../lib/sleep';
 import type { ComputePlan } from '../tosca/plan';
 import { startEc2Sim } from '../test/sims/ec2';
 

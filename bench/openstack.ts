@@ -8,7 +8,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { OpenStackConnector, resetOpenStackClouds } from '../connectors/openstack';
-import { mapBounded, pollUntil } from '../connectors/shared/poll';
+import { pollUntil } from '../connectors/shared/poll';
+import { mapBounded } from '../lib/async';
 import type { VmHandle } from '../connectors/types';
 import type { ComputePlan } from '../tosca/plan';
 import { startOpenStackSim } from '../test/sims/openstack';

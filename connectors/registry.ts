@@ -1,6 +1,6 @@
 /** Cloud type (IM credential `type`, case-insensitive) → connector factory. */
 import type { CloudConnector, CloudCredential, ConnectorFactory } from './types';
-import { InvalidInputError } from '../server/errors';
+import { InvalidInputError } from '../lib/errors';
 
 const factories = new Map<string, ConnectorFactory>();
 

@@ -1,35 +1,19 @@
-/** Typed errors; server/api maps each to IM's status code and body. */
-export class ImError extends Error {
-  constructor(message: string, readonly status: number) {
-    super(message);
-    this.name = new.target.name;
-  }
-}
-/** 400: invalid data (template, body, parameters). */
-export class InvalidInputError extends ImError {
-  constructor(message: string) { super(message, 400); }
-}
-/** 401: Authorization header missing, malformed, or without a valid InfrastructureManager line. */
-export class UnauthorizedError extends ImError {
-  constructor(message: string) { super(message, 401); }
-}
-/** 403/404 as IM answers: the infrastructure is not the caller's or does not exist (not told apart). */
-export class InfrastructureNotFoundError extends ImError {
-  constructor(id: string) { super(`Error Getting Inf. info: Invalid infrastructure ID or access not granted.`, 404); this.infrastructureId = id; }
-  readonly infrastructureId: string;
-}
-export class VmNotFoundError extends ImError {
-  constructor(infId: string, vmId: string) { super(`Invalid VM ID ${vmId} in infrastructure ${infId}`, 404); }
-}
-/** 415: unsupported content type. */
-export class UnsupportedMediaTypeError extends ImError {
-  constructor(message: string) { super(message, 415); }
-}
-/** 409: the operation conflicts with the infrastructure's current state (e.g. being deleted). */
-export class ConflictError extends ImError {
-  constructor(message: string) { super(message, 409); }
-}
-/** A cloud refused or failed (quota, auth); reported in state/contmsg, or 4xx/5xx when synchronous. */
-export class CloudError extends ImError {
-  constructor(message: string, status = 502, readonly code?: string) { super(message, status); }
+/**
+ * The one table from typed error classes (lib/errors.ts, which carry no HTTP codes) to IM's status
+ * codes. server/api answers with it; the engine uses it only to pick which cause's status an
+ * aggregated CloudError carries (launch, destroy). The classes are re-exported so server rooms keep
+ * one import.
+ */
+import { CloudError, ConflictError, ImError, InvalidInputError, NotFoundError, UnauthorizedError } from '../lib/errors';
+
+export * from '../lib/errors';
+
+/** IM's status for a typed error; 500 for an ImError of no known kind. */
+export function imStatus(err: ImError): number {
+  if (err instanceof CloudError) return err.status;
+  if (err instanceof InvalidInputError) return 400;
+  if (err instanceof UnauthorizedError) return 401;
+  if (err instanceof NotFoundError) return 404;
+  if (err instanceof ConflictError) return 409;
+  return 500;
 }

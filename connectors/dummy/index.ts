@@ -13,7 +13,7 @@ import type {
 } from '../types';
 import type { HostSizing } from '../../tosca/plan';
 import { registerConnector } from '../registry';
-import { InvalidInputError } from '../../server/errors';
+import { InvalidInputError } from '../../lib/errors';
 
 /** Power state changes of this process (start/stop/terminate); a fresh VM is running. */
 const powerState = new Map<string, 'stopped' | 'terminated'>();

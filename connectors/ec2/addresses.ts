@@ -3,7 +3,7 @@
  * reuse a free address of the account first, else allocate one marked as ours; on destroy
  * disassociate and keep it, releasing only on request and only the ones this infrastructure allocated.
  */
-import { CloudError } from '../../server/errors';
+import { CloudError } from '../../lib/errors';
 import { mayRelease, pickReusableAddress, PublicAddress } from '../shared/floating-ip-policy';
 import { TAG_INFRASTRUCTURE, ownerMarker } from '../shared/naming';
 import { Ec2ApiError, items, tagSpecParams, tagsOf } from './client';

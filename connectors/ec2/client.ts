@@ -5,7 +5,7 @@
 import aws4 from 'aws4';
 import { parseStringPromise } from 'xml2js';
 import { HttpResponse, RetryPolicy, defaultRetry, httpRequest } from '../shared/http';
-import { sleep } from '../shared/poll';
+import { sleep } from '../../lib/sleep';
 
 export const EC2_API_VERSION = '2016-11-15';
 

@@ -11,7 +11,7 @@ import type { RetryPolicy } from '../shared/http';
 import { vmsThatFit } from '../shared/quota';
 import { TAG_CLIENT_TOKEN, TAG_INFRASTRUCTURE, TAG_NODE, TAG_PUBLIC_IP, TAG_VM, vmName } from '../shared/naming';
 import { PollOptions, pollUntil } from '../shared/poll';
-import { CloudError } from '../../server/errors';
+import { CloudError } from '../../lib/errors';
 import { accountImages, accountQuotas } from './account';
 import { AddressRecord, attachPublicAddress, cleanupAddresses, detachPublicAddress } from './addresses';
 import { QueryParams, tagSpecParams } from './client';

@@ -4,7 +4,7 @@
  *   [; host = https://endpoint (EC2-compatible clouds)] [; region = us-east-1] [; token = SESSION_TOKEN]
  *   [; delete_floating_ips = yes]
  */
-import { InvalidInputError } from '../../server/errors';
+import { InvalidInputError } from '../../lib/errors';
 import type { CloudCredential } from '../types';
 import { field, parseBoolOption } from '../shared/options';
 

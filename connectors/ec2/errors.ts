@@ -1,5 +1,5 @@
 /** Turning EC2 failures into the server's CloudError, with the status and wording the IM API shows. */
-import { CloudError } from '../../server/errors';
+import { CloudError } from '../../lib/errors';
 import { HttpTransportError } from '../shared/http';
 import { PollTimeoutError } from '../shared/poll';
 import { Ec2ApiError } from './client';

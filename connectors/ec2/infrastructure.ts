@@ -3,7 +3,7 @@
  * infrastructure, ingress from the plan's ports), and the crash-safe removal of everything an
  * infrastructure left, found by deterministic names and tags rather than local records.
  */
-import { CloudError } from '../../server/errors';
+import { CloudError } from '../../lib/errors';
 import type { ComputePlan, PortRule } from '../../tosca/plan';
 import { TAG_INFRASTRUCTURE, infrastructureResourceName } from '../shared/naming';
 import { PollOptions, pollUntil } from '../shared/poll';

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { RetryPolicy } from '../shared/http';
-import { KeyedMutex } from '../shared/poll';
+import { KeyedSerial } from '../../lib/async';
 import { Ec2Client } from './client';
 import { Ec2Credential, endpointFor } from './credential';
 import { InstanceTypeCatalog, loadInstanceTypes } from './instance-types';
@@ -30,7 +30,7 @@ export class Ec2Session {
   readonly client: Ec2Client;
   readonly reader: InstanceReader;
   /** Serialises picking and associating Elastic IPs in this process, so two VMs never pick the same free one. */
-  readonly addressLock = new KeyedMutex();
+  readonly addressLock = new KeyedSerial();
   /** Infrastructure id → its key pair and security group (a promise, so concurrent launches share one creation). */
   readonly prepared = new Map<string, Promise<PreparedInfrastructure>>();
   readonly images = new Map<string, ImageInfo>();

@@ -4,7 +4,7 @@
  * the registry for a new connector on every call, so anything worth keeping lives here, keyed by the
  * credential's cache key (which holds a hash of the secret, never the secret).
  */
-import { KeyedMutex } from '../shared/poll';
+import { KeyedSerial } from '../../lib/async';
 import { OpenStackApi } from './api';
 import type { OpenStackSettings } from './credential';
 import { KeystoneSession } from './keystone';
@@ -38,7 +38,7 @@ export class OpenStackCloud {
   readonly session: KeystoneSession;
   readonly api: OpenStackApi;
   /** Serialises picking free floating IPs and creating per-infrastructure groups in this process. */
-  readonly locks = new KeyedMutex();
+  readonly locks = new KeyedSerial();
   readonly memos = new Map<string, Memo<unknown>>();
   /** Per infrastructure: client token → server, loaded once from the cloud, then kept current. */
   readonly serverIndex = new Map<string, Promise<Map<string, ServerRef>>>();

@@ -1,5 +1,5 @@
 /** Nova and Glance lookups: flavors (smallest that fits), images (id, name, ost:// URL), servers. */
-import { CloudError } from '../../server/errors';
+import { CloudError } from '../../lib/errors';
 import type { HostSizing, OsSpec } from '../../tosca/plan';
 import { chooseSize, type VmSize } from '../shared/sizing';
 import { regexEscape } from '../shared/naming';

@@ -5,14 +5,16 @@
  * floating IP of a node that asked for one is attached by `describe` as soon as the server is ACTIVE
  * (its port exists only then), which keeps launch cheap and makes the attachment resumable.
  */
-import { CloudError } from '../../server/errors';
+import { CloudError } from '../../lib/errors';
 import { defaultUserData } from '../shared/cloud-init';
 import { wantsPublicIp } from '../shared/floating-ip-policy';
 import {
   TAG_CLIENT_TOKEN, TAG_INFRASTRUCTURE, TAG_NODE, TAG_PUBLIC_IP, TAG_VM,
   infrastructurePrefix, infrastructureResourceName, vmName,
 } from '../shared/naming';
-import { allSettledOrThrow, mapBounded, pollUntil, settleBounded, sleep } from '../shared/poll';
+import { pollUntil } from '../shared/poll';
+import { allSettledOrThrow, mapBounded, settleBounded } from '../../lib/async';
+import { sleep } from '../../lib/sleep';
 import type { ComputePlan, HostSizing } from '../../tosca/plan';
 import { chooseSize } from '../shared/sizing';
 import type {

@@ -4,7 +4,7 @@
  * base_url / network_url / image_url / volume_url; plus ours: pool, network, delete_floating_ips.
  */
 import { createHash } from 'node:crypto';
-import { InvalidInputError } from '../../server/errors';
+import { InvalidInputError } from '../../lib/errors';
 import { field, parseBoolOption } from '../shared/options';
 import type { CloudCredential } from '../types';
 

@@ -1,5 +1,5 @@
 /** OpenStack API failures as CloudErrors that say which call failed and why, in the cloud's words. */
-import { CloudError } from '../../server/errors';
+import { CloudError } from '../../lib/errors';
 
 export type ServiceType = 'identity' | 'compute' | 'network' | 'image' | 'volumev3';
 

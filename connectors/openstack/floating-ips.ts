@@ -3,7 +3,7 @@
  * that asked for it, reusing a free one of the pool first; on removal detach and keep it, releasing
  * only the ones this infrastructure allocated (marked in their description) and only on request.
  */
-import { CloudError } from '../../server/errors';
+import { CloudError } from '../../lib/errors';
 import { mayRelease, pickReusableAddress, type PublicAddress } from '../shared/floating-ip-policy';
 import { ownerMarker } from '../shared/naming';
 import type { OpenStackCloud } from './cloud';

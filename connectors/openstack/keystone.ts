@@ -5,7 +5,7 @@
  * instance of the process (the engine makes a connector per call): the token is reused until
  * shortly before it expires, and dropped on a 401 so the next call re-authenticates.
  */
-import { CloudError } from '../../server/errors';
+import { CloudError } from '../../lib/errors';
 import type { HttpResponse } from '../shared/http';
 import { send } from './api';
 import type { OpenStackSettings } from './credential';

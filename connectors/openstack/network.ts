@@ -1,5 +1,5 @@
 /** Neutron: which network a VM joins, which pool floating IPs come from, and the infrastructure's security group. */
-import { CloudError } from '../../server/errors';
+import { CloudError } from '../../lib/errors';
 import type { ComputePlan, PortRule } from '../../tosca/plan';
 import { choosePool, type PoolCandidate } from '../shared/floating-ip-policy';
 import type { OpenStackCloud } from './cloud';

@@ -6,7 +6,7 @@
  *  - on destroy addresses are detached and kept, unless release was asked for, and then only the
  *    ones this infrastructure allocated (marked with ownerMarker) are released.
  */
-import { CloudError } from '../../server/errors';
+import { CloudError } from '../../lib/errors';
 import type { ComputePlan } from '../../tosca/plan';
 import { ownerMarker } from './naming';
 

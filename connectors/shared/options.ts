@@ -1,5 +1,5 @@
 /** Reading IM credential-line options that every connector shares. */
-import { InvalidInputError } from '../../server/errors';
+import { InvalidInputError } from '../../lib/errors';
 
 /** IM's boolean spellings: yes|no|true|false|1|0 (case-insensitive). Absent → fallback. */
 export function parseBoolOption(value: string | undefined, name: string, fallback = false): boolean {

@@ -3,7 +3,7 @@
  * "Smallest" orders by GPUs, then CPUs, then memory, then disk, then name: a node that asks for no GPU
  * never lands on a GPU size while a plain one fits.
  */
-import { CloudError } from '../../server/errors';
+import { CloudError } from '../../lib/errors';
 import type { HostSizing } from '../../tosca/plan';
 
 export interface VmSize {

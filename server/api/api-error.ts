@@ -5,8 +5,8 @@ import { ImError } from '../errors';
  * operation's "Error Creating Inf.: " prefix.
  */
 export class ApiError extends ImError {
-  constructor(status: number, message: string) {
-    super(message, status);
+  constructor(readonly status: number, message: string) {
+    super(message);
   }
 }
 

@@ -5,10 +5,10 @@
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import { error as validatorErrors } from 'express-openapi-validator';
 import type { Logger } from 'pino';
-import { ImError, InfrastructureNotFoundError } from '../errors';
+import { ImError, InfrastructureNotFoundError, imStatus } from '../errors';
 import { ApiError } from './api-error';
 import { mediaTypes } from './media';
-import { redact, redactedError, secretsOf } from './redact';
+import { credentialSecrets, redact, redactedError } from '../../lib/redact';
 import type { Caller } from '../engine/service';
 
 const NOT_FOUND_TEXT = 'Invalid infrastructure ID or access not granted.';
@@ -18,7 +18,8 @@ interface Answer { status: number; message: string; headers?: Record<string, str
 
 export function errorHandler(logger: Logger, bodyLimit: string): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
-    const secrets = secretsOf(res.locals.caller as Caller | undefined);
+    const caller = res.locals.caller as Caller | undefined;
+    const secrets = caller ? credentialSecrets(caller.credentials) : [];
     const described = describe(err, req, res, bodyLimit);
     const answer = { ...described, message: redact(described.message, secrets) };
     if (answer.status >= 500) {
@@ -43,11 +44,12 @@ function describe(err: unknown, req: Request, res: Response, bodyLimit: string):
   const op = res.locals.op as string | undefined;
   const prefixed = (message: string) => (op ? `${op}: ${message}` : message);
   if (err instanceof ApiError) return { status: err.status, message: err.message };
-  if (err instanceof InfrastructureNotFoundError) return { status: err.status, message: prefixed(NOT_FOUND_TEXT) };
+  if (err instanceof InfrastructureNotFoundError) return { status: imStatus(err), message: prefixed(NOT_FOUND_TEXT) };
   if (err instanceof ImError) {
-    return err.status >= 500 && !(err.status === 502 || err.status === 503)
+    const status = imStatus(err);
+    return status >= 500 && !(status === 502 || status === 503)
       ? { status: 500, message: prefixed('Internal server error') }
-      : { status: err.status, message: prefixed(err.message) };
+      : { status, message: prefixed(err.message) };
   }
   if (VALIDATOR_ERRORS.some((C) => err instanceof C)) return fromValidator(err as ValidatorError, req);
   const bodyError = err as { type?: string; status?: number; expose?: boolean; message?: string };

@@ -4,7 +4,7 @@
  * Ticks of one infrastructure never overlap. GET/PUT …/elasticity and the tick's short state steps
  * (load, decide, save; apply results, save) take turns; slow engine calls hold up neither.
  */
-import { ImError, InvalidInputError } from '../errors';
+import { InvalidInputError, NotFoundError } from '../errors';
 import type { Clock } from './clock';
 import { type Decision, type Intent, type WorkerVm, backoffMs, decide } from './decide';
 import { ElasticMetrics } from './metrics';
@@ -35,8 +35,8 @@ export interface ManagerDeps {
 }
 
 /** 404 for GET/PUT …/elasticity on an infrastructure without an elastic policy. */
-export class NoElasticityError extends ImError {
-  constructor(infId: string) { super(`Infrastructure ${infId} has no elasticity policy`, 404); }
+export class NoElasticityError extends NotFoundError {
+  constructor(infId: string) { super(`Infrastructure ${infId} has no elasticity policy`); }
 }
 
 interface Managed {

@@ -21,7 +21,7 @@ import type { VmTarget } from '../configure/types';
 import type { AddResourcesOptions, Caller, ChangeOptions, CreateOptions, DestroyRequestOptions, InfrastructureService } from '../engine/service';
 import { MASTER_KEY } from '../engine/jobs/configure';
 import { defaultPlanner, type Planner } from '../engine/templates';
-import { KeyedSerial } from '../engine/util';
+import { KeyedSerial } from '../../lib/async';
 import type { Store } from '../store/types';
 import { type Clock, systemClock } from './clock';
 import { ElasticManager } from './manager';

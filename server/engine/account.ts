@@ -8,6 +8,7 @@ import type { CloudConnector, CloudCredential, CloudImage, CloudQuotas } from '.
 import { supportedCloudTypes } from '../../connectors/registry';
 import type { InfrastructureRecord } from '../store/types';
 import { InvalidInputError, VmNotFoundError } from '../errors';
+import { isSecretField } from '../../lib/redact';
 import type { Caller } from './service';
 import { computeOf, liveVms, type EngineContext } from './context';
 import { changedOwners, ownersOf, type NewOwner } from './owners';
@@ -109,13 +110,11 @@ export class AccountOperations {
   }
 }
 
-/** Fields that authenticate rather than identify an account: left out of the account key. */
-const SECRET_FIELD = /pass|secret|token|private|proxy|cert|credential/i;
 
 /** type + identifying fields (host, user, project, region…), hashed: the same for every user of one account. */
 export function accountKeyOf(cred: CloudCredential): string {
   const fields = Object.entries(cred.fields)
-    .filter(([k]) => !SECRET_FIELD.test(k))
+    .filter(([k]) => !isSecretField(k)) // secrets authenticate rather than identify an account
     .map(([k, v]) => [k.toLowerCase(), v.trim()])
     .sort(([a], [b]) => a.localeCompare(b));
   const type = cred.type.toLowerCase();

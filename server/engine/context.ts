@@ -5,7 +5,7 @@
 import * as crypto from 'crypto';
 import type { CloudConnector, CloudCredential } from '../../connectors/types';
 import { connectorFor } from '../../connectors/registry';
-import { credentialSecrets, maskingConnector } from '../../connectors/shared/redact';
+import { credentialSecrets, maskingConnector } from '../../lib/redact';
 import type { ComputePlan, Plan } from '../../tosca/plan';
 import type { InfrastructureRecord, Store, VmRecord } from '../store/types';
 import { CloudError } from '../errors';

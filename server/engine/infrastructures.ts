@@ -19,7 +19,7 @@ import { mergeTemplates, planOrReject, templateWithCounts } from './templates';
 import { generateSshKeyPair } from '../configure/keys';
 import { exportInfrastructure, importedPlan, importedVms, parseExport } from './transfer';
 import { Cancelled } from './runner';
-import { KeyedSerial } from './util';
+import { KeyedSerial } from '../../lib/async';
 import type { DeployPayload, DeployResult, LaunchFailure } from './jobs/deploy';
 import type { DestroyPayload } from './jobs/destroy';
 import type { ActionPayload, VmAction } from './jobs/action';

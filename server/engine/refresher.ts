@@ -8,7 +8,8 @@ import type { VmRecord } from '../store/types';
 import type { CloudCredential } from '../../connectors/types';
 import { liveVms, type EngineContext } from './context';
 import { observeVm } from './jobs/observe';
-import { errorMessage, mapLimit } from './util';
+import { errorMessage } from './util';
+import { settleBounded } from '../../lib/async';
 
 /** An infrastructure whose cloud answered no describe is asked again after 2, 4 ... 32 passes. */
 const MAX_BACKOFF_PASSES = 32;
@@ -60,7 +61,7 @@ export class VmRefresher {
       for (const vm of liveVms(await store.listVms(inf.id))) if (vm.handle) work.push({ creds, vm, sealed: inf.credentials });
     }
     const answered = new Map<string, { ok: boolean; sealed: string }>();
-    await mapLimit(work, this.ctx.tuning.pollConcurrency, async ({ creds, vm, sealed }) => {
+    await settleBounded(work, this.ctx.tuning.pollConcurrency, async ({ creds, vm, sealed }) => {
       if (this.closed) return;
       const obs = await observeVm(this.ctx, creds, vm);
       const ok = (answered.get(vm.infrastructureId)?.ok ?? false) || obs.describeError === undefined;

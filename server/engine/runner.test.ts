@@ -1,8 +1,8 @@
 import { openStore, type JobKind, type JobRecord, type Store } from '../store';
 import { Cancelled, JobRunner, type JobHandler } from './runner';
 import { silentLogger } from './logger';
-import { sleep } from './util';
-import { CloudError } from '../errors';
+import { sleep } from '../../lib/sleep';
+import { CloudError, imStatus } from '../errors';
 
 let store: Store;
 beforeEach(async () => { store = await openStore('sqlite::memory:'); });
@@ -60,7 +60,7 @@ test('cancelInfrastructure stops the running job with Cancelled; close leaves jo
   runner.cancelInfrastructure('a', new Cancelled('being destroyed'));
   const err = await waited;
   expect(err).toBeInstanceOf(Cancelled);
-  expect(err?.status).toBe(409);
+  expect(imStatus(err!)).toBe(409);
   const pending = runner.wait(k.id).then(() => undefined, (e: unknown) => e as Error);
   await runner.close();
   expect((await pending)?.message).toMatch(/closing/);

@@ -7,7 +7,8 @@
  */
 import * as crypto from 'crypto';
 import type { JobKind, JobRecord, NewJob, Store } from '../store/types';
-import { AbortedError, errorMessage } from './util';
+import { errorMessage } from './util';
+import { AbortedError } from '../../lib/sleep';
 import { ConflictError } from '../errors';
 import type { Logger } from './logger';
 

@@ -5,7 +5,7 @@
  */
 import { readConfig, UsageError } from '../../cli/serve';
 import { parseByteSize } from '../../server/api/body';
-import { credentialSecrets, maskingConnector, redact } from '../../connectors/shared/redact';
+import { credentialSecrets, maskingConnector, redact } from '../../lib/redact';
 import { RegexTimeoutError, testWithin } from '../../tosca/regex';
 import type { CloudCredential } from '../../connectors/types';
 import { parseYaml } from '../../tosca/yaml/source';

@@ -154,7 +154,7 @@ test('bad input: missing keys, unknown image, malformed image are 400s naming th
   await expect(conn.prepare({ infrastructureId: inf, computes: [compute('a', { os: { image: 'aws://us-east-1/ami-00000000dead' } })], publicKey: PUBLIC_KEY }))
     .rejects.toMatchObject({ status: 400, message: expect.stringContaining('ami-00000000dead does not exist in region us-east-1') });
   await expect(conn.launch(launchRequest(inf, '0', compute('a', { os: { image: 'ost://cloud/1234' } })))).rejects.toMatchObject({
-    status: 400,
+    name: 'InvalidInputError',
     message: expect.stringContaining('expected aws://region/ami-id'),
   });
   await conn.cleanup(inf, { releaseFloatingIps: false });

@@ -1,6 +1,6 @@
 /** Declaration and knobs: E-DECL-1, E-DECL-3, E-DECL-4, aliases, live changes (E-OBS-4 knobs part). */
 import type { ElasticPolicyPlan } from '../../tosca/plan';
-import { InvalidInputError } from '../../server/errors';
+import { InvalidInputError, imStatus } from '../../server/errors';
 import { DEFAULTS, KNOBS, applyKnobChanges, policyFromPlan, policyView } from '../../server/elastic/policy';
 
 const scaling = (options: ElasticPolicyPlan['options'] = {}, min = 0, max = 5): ElasticPolicyPlan =>
@@ -82,7 +82,7 @@ describe('E-DECL-3 validation names the knob', () => {
     let err: unknown;
     try { policyFromPlan(plan); } catch (e) { err = e; }
     expect(err).toBeInstanceOf(InvalidInputError);
-    expect((err as InvalidInputError).status).toBe(400);
+    expect(imStatus(err as InvalidInputError)).toBe(400);
     expect((err as Error).message).toMatch(msg);
   });
 });

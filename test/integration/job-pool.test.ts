@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { openStore, type JobKind, type Store } from '../../server/store';
 import { JobRunner, type JobHandler } from '../../server/engine/runner';
 import { silentLogger } from '../../server/engine/logger';
-import { sleep } from '../../server/engine/util';
+import { sleep } from '../../lib/sleep';
 import { tempDir } from '../../server/engine/test-fixtures';
 
 describe('the job pool', () => {

@@ -4,7 +4,7 @@ import { choosePool, mayRelease, pickReusableAddress, wantsPublicIp } from '../.
 import { chooseSize, type VmSize } from '../../connectors/shared/sizing';
 import { infrastructurePrefix, ownerMarker, vmName } from '../../connectors/shared/naming';
 import { parseBoolOption } from '../../connectors/shared/options';
-import { allSettledOrThrow, KeyedMutex } from '../../connectors/shared/poll';
+import { KeyedSerial, allSettledOrThrow } from '../../lib/async';
 
 describe('floating IP policy', () => {
   const inf = 'inf-1';
@@ -96,8 +96,8 @@ describe('names and options', () => {
     await expect(allSettledOrThrow([Promise.reject(new Error('boom')), slow] as const)).rejects.toThrow('boom');
     expect(slowDone).toBe(true);
   });
-  it('KeyedMutex serialises per key', async () => {
-    const m = new KeyedMutex();
+  it('KeyedSerial serialises per key', async () => {
+    const m = new KeyedSerial();
     const order: string[] = [];
     const job = (k: string, tag: string, ms: number) => m.run(k, async () => { order.push(`${tag}+`); await new Promise((r) => setTimeout(r, ms)); order.push(`${tag}-`); });
     await Promise.all([job('a', '1', 20), job('a', '2', 1), job('b', '3', 1)]);

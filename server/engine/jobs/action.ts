@@ -3,7 +3,8 @@ import type { VmState } from '../../../connectors/types';
 import { CloudError } from '../../errors';
 import { liveVms, type EngineContext } from '../context';
 import type { JobHandler } from '../runner';
-import { errorMessage, mapLimit } from '../util';
+import { errorMessage } from '../util';
+import { settleBounded } from '../../../lib/async';
 import { waitForVms } from './observe';
 
 export type VmAction = 'start' | 'stop' | 'reboot';
@@ -28,7 +29,7 @@ export function actionJob(ctx: EngineContext): JobHandler {
     const creds = ctx.credentialsOf(inf);
     const vms = liveVms(await ctx.store.listVms(infId)).filter((v) => v.handle && (!p.vmIds || p.vmIds.includes(v.id)));
     const errors: string[] = [];
-    await mapLimit(vms, ctx.tuning.vmConcurrency, async (vm) => {
+    await settleBounded(vms, ctx.tuning.vmConcurrency, async (vm) => {
       try {
         await ctx.connector(creds, vm.cloudId)[p.action](vm.handle!);
       } catch (e) {

@@ -7,7 +7,8 @@
  */
 import type { EngineContext } from '../context';
 import type { JobHandler } from '../runner';
-import { errorMessage, throwIfAborted } from '../util';
+import { errorMessage } from '../util';
+import { throwIfAborted } from '../../../lib/sleep';
 import { waitForVms } from './observe';
 import { shrinkStep } from './remove';
 import type { ConfigurePayload } from './configure';

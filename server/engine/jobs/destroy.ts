@@ -5,10 +5,11 @@
  */
 import type { CloudCredential } from '../../../connectors/types';
 import type { InfrastructurePhase } from '../../store/types';
-import { CloudError, ImError } from '../../errors';
+import { CloudError, ImError, imStatus } from '../../errors';
 import type { EngineContext } from '../context';
 import type { JobHandler } from '../runner';
-import { errorMessage, mapLimit } from '../util';
+import { errorMessage } from '../util';
+import { settleBounded } from '../../../lib/async';
 
 export interface DestroyPayload {
   force: boolean;
@@ -33,7 +34,7 @@ export function destroyJob(ctx: EngineContext): JobHandler {
     const opts = { releaseFloatingIps: p.releaseFloatingIps };
     const vms = await ctx.store.listVms(infId);
     const gone: string[] = [];
-    await mapLimit(vms, ctx.tuning.vmConcurrency, async (vm) => {
+    await settleBounded(vms, ctx.tuning.vmConcurrency, async (vm) => {
       try {
         if (vm.handle) await ctx.connector(creds, vm.cloudId).terminate(vm.handle, opts);
         gone.push(vm.id);
@@ -79,7 +80,7 @@ export function destroyError(errors: DestroyError[]): CloudError {
     byMessage.set(m, [...(byMessage.get(m) ?? []), e.where]);
   }
   const causes = [...byMessage].map(([m, where]) => (byMessage.size === 1 ? m : `${where.join(', ')}: ${m}`));
-  const statuses = errors.map((e) => (e.err instanceof ImError ? e.err.status : 502));
+  const statuses = errors.map((e) => (e.err instanceof ImError ? imStatus(e.err) : 502));
   const callers = statuses.every((s) => s >= 400 && s < 500);
   const first = errors.find((e) => e.err instanceof ImError)?.err as ImError | undefined;
   return new CloudError(

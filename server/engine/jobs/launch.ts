@@ -8,9 +8,11 @@
  */
 import type { CloudCredential, VmHandle } from '../../../connectors/types';
 import type { InfrastructureRecord, VmRecord } from '../../store/types';
-import { ImError } from '../../errors';
+import { ImError, imStatus } from '../../errors';
 import { computeOf, type EngineContext } from '../context';
-import { errorMessage, mapLimit, throwIfAborted } from '../util';
+import { errorMessage } from '../util';
+import { settleBounded } from '../../../lib/async';
+import { throwIfAborted } from '../../../lib/sleep';
 import type { Observation } from './observe';
 
 export interface LaunchFailure {
@@ -69,7 +71,7 @@ export async function launchVms(ctx: EngineContext, inf: InfrastructureRecord, c
       for (const vm of mine) await fail(vm, e);
     }
   }
-  await mapLimit(vms.filter((v) => !failed.has(v.id)), ctx.tuning.vmConcurrency, async (vm) => {
+  await settleBounded(vms.filter((v) => !failed.has(v.id)), ctx.tuning.vmConcurrency, async (vm) => {
     throwIfAborted(signal);
     try {
       await launchOne(ctx, inf, creds, vm, signal);
@@ -84,7 +86,7 @@ export async function launchVms(ctx: EngineContext, inf: InfrastructureRecord, c
 function launchFailure(vm: VmRecord, err: unknown): LaunchFailure {
   return {
     vmId: vm.id, cloudId: vm.cloudId, message: errorMessage(err),
-    status: err instanceof ImError ? err.status : undefined,
+    status: err instanceof ImError ? imStatus(err) : undefined,
     code: (err as { code?: unknown })?.code !== undefined ? String((err as { code: unknown }).code) : undefined,
   };
 }

@@ -2,7 +2,9 @@
 import type { CloudCredential, VmState } from '../../../connectors/types';
 import type { VmRecord } from '../../store/types';
 import type { EngineContext } from '../context';
-import { errorMessage, mapLimit, sleep, throwIfAborted } from '../util';
+import { errorMessage } from '../util';
+import { settleBounded } from '../../../lib/async';
+import { sleep, throwIfAborted } from '../../../lib/sleep';
 
 export interface Observation {
   state: VmState;
@@ -98,7 +100,7 @@ export async function waitForVms(
     for (;;) {
       throwIfAborted(signal);
       const round = [...waiting].filter((id) => !retrying.has(id));
-      await mapLimit(round, ctx.tuning.pollConcurrency, async (id) => {
+      await settleBounded(round, ctx.tuning.pollConcurrency, async (id) => {
         const vm = await ctx.store.getVm(infId, id);
         if (!vm || vm.removing || !vm.handle) return void waiting.delete(id);
         const obs = await observeVm(ctx, creds, vm, !!opts.retry);

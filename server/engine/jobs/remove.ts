@@ -16,7 +16,9 @@ import type { CloudCredential } from '../../../connectors/types';
 import { CloudError } from '../../errors';
 import type { EngineContext } from '../context';
 import type { JobHandler } from '../runner';
-import { errorMessage, mapLimit, throwIfAborted } from '../util';
+import { errorMessage } from '../util';
+import { settleBounded } from '../../../lib/async';
+import { throwIfAborted } from '../../../lib/sleep';
 import type { VmRecord } from '../../store/types';
 import { configureRunning, configureVm, keptMaster } from './configure';
 import { forgetAttempts } from './launch';
@@ -113,7 +115,7 @@ async function teardown(ctx: EngineContext, infId: string, leaving: VmRecord[], 
 export async function removeVmsStep(ctx: EngineContext, creds: CloudCredential[], infId: string, vmIds: string[]): Promise<{ removed: RemovedVm[]; errors: string[] }> {
   const errors: string[] = [];
   const removed: RemovedVm[] = [];
-  await mapLimit(vmIds, ctx.tuning.vmConcurrency, async (id) => {
+  await settleBounded(vmIds, ctx.tuning.vmConcurrency, async (id) => {
     const vm = await ctx.store.getVm(infId, id);
     if (!vm) return; // already gone: a resumed job
     try {

@@ -3,21 +3,26 @@
  * answers "'<password>' is too short"), and such messages travel on: into contmsg, the log, API
  * answers. The values of secret credential fields are masked in them where they are born (every
  * connector the engine uses is wrapped) and again where an error leaves the server (the API's
- * error handler).
+ * error handler). The same list keeps secrets out of an account's identity (server/engine/account.ts).
  */
-import type { CloudCredential } from '../types';
 
-/** Credential fields whose values are secrets (password, token, secret_key, private_key, proxy...). */
-const SECRET_FIELD = /pass|token|secret|key|cert|proxy/i;
+/** The one list of credential fields whose values are secrets (password, token, secret_key, private_key, proxy,
+ * cert, application_credential_*). An access key id identifies the account and is not one. */
+const SECRET_FIELD = /pass|token|secret|private|proxy|cert|credential/i;
 /** Shorter values would mask ordinary words of a message. */
 const MIN_SECRET_LENGTH = 4;
 const MASK = '***';
 
-export function credentialSecrets(creds: readonly CloudCredential[]): string[] {
+export function isSecretField(name: string): boolean {
+  return SECRET_FIELD.test(name);
+}
+
+/** The secret values of these credentials (an IM auth line's fields), longest first. */
+export function credentialSecrets(creds: readonly { fields: Readonly<Record<string, string>> }[]): string[] {
   const out = new Set<string>();
   for (const cred of creds) {
     for (const [field, value] of Object.entries(cred.fields)) {
-      if (SECRET_FIELD.test(field) && typeof value === 'string' && value.length >= MIN_SECRET_LENGTH) out.add(value);
+      if (isSecretField(field) && typeof value === 'string' && value.length >= MIN_SECRET_LENGTH) out.add(value);
     }
   }
   // Longest first, so that a secret containing another is masked whole.
@@ -37,6 +42,12 @@ export function maskError<E>(err: E, secrets: readonly string[]): E {
     if (err.stack) err.stack = redact(err.stack, secrets);
   }
   return err;
+}
+
+/** What the log gets of an error: its name, message and stack, masked (the error itself is left alone). */
+export function redactedError(err: unknown, secrets: readonly string[]): unknown {
+  if (secrets.length === 0 || !(err instanceof Error)) return err;
+  return { type: err.name, message: redact(err.message, secrets), stack: err.stack && redact(err.stack, secrets) };
 }
 
 /** The object with every method's thrown or rejected error masked. */
