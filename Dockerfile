@@ -18,11 +18,17 @@ COPY tosca ./tosca
 COPY connectors ./connectors
 COPY server ./server
 COPY cli ./cli
+COPY sims ./sims
 COPY bench ./bench
 COPY test ./test
+# The runtime image leaves out benches and test helpers, and the cloud simulators (`tosca-im sim`,
+# which need dist/sims and, for their host mode, dist/test/lab) unless built with WITH_SIMS=true.
+ARG WITH_SIMS=false
 RUN npm rebuild \
  && npm run build \
  && npm prune --omit=dev \
+ && rm -rf dist/bench dist/test/tosca \
+ && if [ "$WITH_SIMS" != true ]; then rm -rf dist/sims dist/test; fi \
  && chmod 0755 dist/cli/main.js
 
 # --- runtime -------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import type { VmHandle } from '../connectors/types';
 import { mapBounded } from '../lib/async';
 import { sleep } from '../lib/sleep';
 import type { ComputePlan } from '../tosca/plan';
-import { startEc2Sim } from '../test/sims/ec2';
+import { startEc2Sim } from '../sims/ec2';
 
 const WORKERS = 50;
 const LATENCY_MS = 200;

@@ -12,7 +12,7 @@ import { pollUntil } from '../connectors/shared/poll';
 import { mapBounded } from '../lib/async';
 import type { VmHandle } from '../connectors/types';
 import type { ComputePlan } from '../tosca/plan';
-import { startOpenStackSim } from '../test/sims/openstack';
+import { startOpenStackSim } from '../sims/openstack';
 
 const num = (name: string, d: number) => Number(process.env[name] ?? d);
 const WORKERS = num('BENCH_WORKERS', 50);

@@ -6,17 +6,22 @@ const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<numb
   sim: () => import('./sim'),
 };
 
+const USAGE =
+  'usage: tosca-im <command> [options]   (tosca-im <command> --help for its options)\n' +
+  '  serve   run the IM REST API server\n' +
+  '  plan    parse, resolve and plan a TOSCA template, print the plan or the located errors\n' +
+  '  sim     start a simulated cloud API (openstack or ec2)\n';
+
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  const load = name ? commands[name] : undefined;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!load) {
-    process.stderr.write(
-      'usage: tosca-im <command>\n' +
-        '  serve [--host H] [--port P] [--db sqlite:PATH|postgres://...] [--log-level L]\n' +
-        '  plan TEMPLATE.yaml [--input k=v ...] [--import-map FILE] [--json]\n' +
-        '  sim openstack|ec2 [--host H] [--port P]\n',
-    );
-    return name ? 2 : 0;
+    process.stderr.write(`tosca-im: unknown command "${name}"\n${USAGE}`);
+    return 2;
   }
   return (await load()).run(rest);
 }

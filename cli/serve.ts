@@ -41,6 +41,13 @@ export interface ServeConfig {
 
 export class UsageError extends Error {}
 
+/** The usage line, from the OPTIONS table below, so it offers exactly the flags that are read. */
+export function serveUsage(): string {
+  const flags = Object.entries(OPTIONS).map(([name, o]) => ((o as { type: string }).type === 'boolean' ? `[--${name}]` : `[--${name} ${name.toUpperCase().replace(/-/g, '_')}]`));
+  return `usage: tosca-im serve ${flags.join(' ')}\n` +
+    `  Each option can also come from its environment variable: ${Object.values(OPTIONS).map((o) => o.env).join(', ')}.\n`;
+}
+
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const OPTIONS = {
   host: { type: 'string', env: 'TOSCA_IM_HOST' },
@@ -120,11 +127,15 @@ function sshConfigurator(cfg: ServeConfig, imports: { importMap?: ImportMap; imp
 }
 
 export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(serveUsage());
+    return 0;
+  }
   let cfg: ServeConfig;
   try {
     cfg = readConfig(argv, env);
   } catch (err) {
-    process.stderr.write(`tosca-im serve: ${(err as Error).message}\n`);
+    process.stderr.write(`tosca-im serve: ${(err as Error).message}\n${err instanceof UsageError ? serveUsage() : ''}`);
     return 2;
   }
   const logger = pino({ level: cfg.logLevel, base: { pid: process.pid } }, pino.destination(2));

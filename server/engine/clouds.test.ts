@@ -7,11 +7,11 @@ import * as path from 'path';
 import { openStore, type Store } from '../store';
 import { createEngine, type Engine } from '.';
 import type { Caller } from './service';
-import { TEST_SECRET_KEY, tempDir, until as waitUntil } from './test-fixtures';
+import { TEST_SECRET_KEY, tempDir, until as waitUntil } from '../../test/engine-fixtures';
 import { CloudError, InfrastructureNotFoundError } from '../errors';
 import { openStackTuning, resetOpenStackClouds } from '../../connectors/openstack';
-import { startOpenStackSim, type OpenStackSim } from '../../test/sims/openstack';
-import { startEc2Sim, type Ec2Sim } from '../../test/sims/ec2';
+import { startOpenStackSim, type OpenStackSim } from '../../sims/openstack';
+import { startEc2Sim, type Ec2Sim } from '../../sims/ec2';
 
 /** This file's default wait: 20_000 ms, polling every 25 ms. */
 const until = <T,>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> => waitUntil(f, ok, ms, 25);

@@ -2,7 +2,7 @@
 import * as path from 'path';
 import { openStore, type Store } from '../store';
 import { createEngine, type Engine } from '.';
-import { clusterTemplate, dummyCaller, TEST_SECRET_KEY, tempDir } from './test-fixtures';
+import { clusterTemplate, dummyCaller, TEST_SECRET_KEY, tempDir } from '../../test/engine-fixtures';
 import { registerConnector } from '../../connectors/registry';
 import { DummyConnector } from '../../connectors/dummy';
 import type { DestroyOptions, VmHandle } from '../../connectors/types';

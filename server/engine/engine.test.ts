@@ -1,7 +1,7 @@
 import * as path from 'path';
 import { openStore, type Store } from '../store';
 import { createEngine, type Engine } from '.';
-import { clusterTemplate, dummyCaller, scaleTemplate, TEST_SECRET_KEY, tempDir, until } from './test-fixtures';
+import { clusterTemplate, dummyCaller, scaleTemplate, TEST_SECRET_KEY, tempDir, until } from '../../test/engine-fixtures';
 import { ConflictError, InfrastructureNotFoundError, InvalidInputError, VmNotFoundError } from '../errors';
 import type { Caller } from './service';
 import { planTemplate } from '../../tosca';

@@ -5,7 +5,7 @@
 import * as path from 'path';
 import { openStore } from '../store';
 import { createEngine } from '.';
-import { clusterTemplate, dummyCaller, RecordingConfigurator, scaleTemplate, TEST_SECRET_KEY, tempDir, until as waitUntil } from './test-fixtures';
+import { clusterTemplate, dummyCaller, RecordingConfigurator, scaleTemplate, TEST_SECRET_KEY, tempDir, until as waitUntil } from '../../test/engine-fixtures';
 import { registerConnector } from '../../connectors/registry';
 import { DummyConnector } from '../../connectors/dummy';
 import type { DestroyOptions, LaunchRequest, VmHandle } from '../../connectors/types';

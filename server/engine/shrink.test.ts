@@ -7,7 +7,7 @@
 import * as path from 'path';
 import { openStore, type Store } from '../store';
 import { createEngine, type Engine } from '.';
-import { clusterTemplate, dummyCaller, scaleTemplate, TEST_SECRET_KEY, tempDir, until } from './test-fixtures';
+import { clusterTemplate, dummyCaller, scaleTemplate, TEST_SECRET_KEY, tempDir, until } from '../../test/engine-fixtures';
 import type { Configurator, ConfigureRequest, ConfigureResult, TeardownRequest } from './configurator';
 import { registerConnector } from '../../connectors/registry';
 import { DummyConnector } from '../../connectors/dummy';

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readConfig, UsageError } from '../../cli/serve';
 import { loadOrCreateKeyFile, parseServerKey, ServerKeyError } from '../../server/auth';
-import { tempDir as makeTempDir } from '../../server/engine/test-fixtures';
+import { tempDir as makeTempDir } from '../engine-fixtures';
 
 const scratch: string[] = [];
 const tempDir = (prefix?: string) => { const d = makeTempDir(prefix); scratch.push(d); return d; };

@@ -5,7 +5,7 @@ import { generateSshKeyPair } from '../../server/configure/keys';
 import { createLab, LAB_ROOT } from '../lab/lab';
 import { describeWithLab } from '../lab/require-lab';
 import { run } from '../lab/run';
-import { bootAccess } from '../sims/host-mode';
+import { bootAccess } from '../../sims/host-mode';
 import { defaultUserData } from '../../connectors/shared/cloud-init';
 
 jest.setTimeout(30_000);

@@ -12,7 +12,7 @@ import { nodeFile, SCRIPTS, stepCount } from '../lab/cluster-fixture';
 import { SERVER_PUBLIC_IP, type LabHost } from '../lab/lab';
 import { describeWithLab } from '../lab/require-lab';
 import { call, imAuth, type Reply } from '../api/http';
-import { scaleTemplate } from '../../server/engine/test-fixtures';
+import { scaleTemplate } from '../engine-fixtures';
 import type { CloudKind } from './ssh/clouds';
 import { startRig, SCRIPT_URL, type E2eRig } from './ssh/harness';
 import type { SshProbe } from './ssh/netns-side';

@@ -3,7 +3,7 @@ import '../../connectors/all';
 import { connectorFor } from '../../connectors/registry';
 import { Ec2Connector } from '../../connectors/ec2';
 import { CloudError } from '../../server/errors';
-import { startEc2Sim, Ec2Sim } from '../sims/ec2';
+import { startEc2Sim, Ec2Sim } from '../../sims/ec2';
 import { FAST, IMAGE, PUBLIC_KEY, compute, connector, credential, deploy, infraState, launchRequest, newInfraId, waitState } from './helpers';
 
 let sim: Ec2Sim;

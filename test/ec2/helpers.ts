@@ -2,7 +2,7 @@
 import type { CloudCredential, LaunchRequest } from '../../connectors/types';
 import type { ComputePlan } from '../../tosca/plan';
 import { Ec2Connector, Ec2ConnectorOptions } from '../../connectors/ec2';
-import type { Ec2Sim } from '../sims/ec2';
+import type { Ec2Sim } from '../../sims/ec2';
 
 export const PUBLIC_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBlVd0Pi3qIhPNOOZMj1kaOtpc0ryyaH2cNRgZV5CuLd test@tosca-im';
 export const IMAGE = 'aws://us-east-1/ami-0123456789abcdef0';

@@ -2,7 +2,7 @@
  * Elastic IPs follow the few-public-IPs policy: none by default, one per node that asks, free ones
  * reused first, kept on destroy, released only on request and only when this infrastructure allocated them.
  */
-import { startEc2Sim, Ec2Sim } from '../sims/ec2';
+import { startEc2Sim, Ec2Sim } from '../../sims/ec2';
 import { PUBLIC_KEY, compute, connector, deploy, infraState, launchRequest, newInfraId } from './helpers';
 
 let sim: Ec2Sim;

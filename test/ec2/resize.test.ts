@@ -6,7 +6,7 @@
 import { parseEc2Credential } from '../../connectors/ec2/credential';
 import { Ec2ApiError } from '../../connectors/ec2/client';
 import { sessionFor } from '../../connectors/ec2/session';
-import { startEc2Sim, Ec2Sim } from '../sims/ec2';
+import { startEc2Sim, Ec2Sim } from '../../sims/ec2';
 import { FAST, compute, connector, credential, deploy, infraState, newInfraId, waitState } from './helpers';
 
 let sim: Ec2Sim;

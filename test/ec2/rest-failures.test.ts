@@ -11,10 +11,10 @@ import pino from 'pino';
 import { loadImportMap } from '../../tosca';
 import { createApp } from '../../server/app';
 import { createEngine, Engine } from '../../server/engine';
-import { TEST_SECRET_KEY, tempDir } from '../../server/engine/test-fixtures';
+import { TEST_SECRET_KEY, tempDir } from '../engine-fixtures';
 import { openStore, Store } from '../../server/store';
 import { call, imAuth, listen, Running, waitForState } from '../api/http';
-import { startEc2Sim, Ec2Sim, DEFAULT_IMAGES } from '../sims/ec2';
+import { startEc2Sim, Ec2Sim, DEFAULT_IMAGES } from '../../sims/ec2';
 import { corpusDir } from '../tosca/corpus';
 import { compute, connector, infraState, launchRequest } from './helpers';
 

@@ -1,5 +1,5 @@
 /** The EC2 simulator judged by a client nobody here wrote: Debian's python3-boto3 via ec2_flow.py. */
-import { startEc2Sim, Ec2Sim } from '../sims/ec2';
+import { startEc2Sim, Ec2Sim } from '../../sims/ec2';
 import { boto3Available, runExtra, runProbe } from './probe';
 
 let sim: Ec2Sim;

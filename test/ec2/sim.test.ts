@@ -1,6 +1,6 @@
 /** The EC2 simulator's wire protocol, seen raw: signatures, documents, GET form, faults, inspection, transitions. */
 import aws4 from 'aws4';
-import { startEc2Sim, Ec2Sim } from '../sims/ec2';
+import { startEc2Sim, Ec2Sim } from '../../sims/ec2';
 
 let sim: Ec2Sim;
 beforeAll(async () => {

@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 import { planTemplate } from '../../tosca';
 import { openStore, type Store } from '../../server/store';
 import { createEngine, type Engine } from '../../server/engine';
-import { TEST_SECRET_KEY, clusterTemplate, dummyCaller, tempDir } from '../../server/engine/test-fixtures';
+import { TEST_SECRET_KEY, clusterTemplate, dummyCaller, tempDir } from '../engine-fixtures';
 import { policiesFromPlan, remoteExecOver, templateWithCount } from '../../server/elastic/ports';
 import { execFile } from 'child_process';
 import { managerOnEngine } from './engine-manager';

@@ -10,11 +10,11 @@ import { OpenStackConnector } from '../../connectors/openstack';
 import { vmsThatFit } from '../../connectors/shared/quota';
 import type { CloudQuotas } from '../../connectors/types';
 import { createEngine, type Engine } from '../../server/engine';
-import { TEST_SECRET_KEY, dummyCaller } from '../../server/engine/test-fixtures';
+import { TEST_SECRET_KEY, dummyCaller } from '../engine-fixtures';
 import type { Caller } from '../../server/engine/service';
 import { openStore, type Store } from '../../server/store';
-import { startEc2Sim, type Ec2Sim } from '../sims/ec2';
-import type { OpenStackSim } from '../sims/openstack';
+import { startEc2Sim, type Ec2Sim } from '../../sims/ec2';
+import type { OpenStackSim } from '../../sims/openstack';
 import * as ec2 from '../ec2/helpers';
 import * as ost from '../openstack/helpers';
 

@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import { createEngine } from '../../server/engine';
 import { accountKeyOf } from '../../server/engine/account';
-import { TEST_SECRET_KEY, clusterTemplate, dummyCaller, tempDir } from '../../server/engine/test-fixtures';
+import { TEST_SECRET_KEY, clusterTemplate, dummyCaller, tempDir } from '../engine-fixtures';
 import type { RemoteExec } from '../../server/elastic/probes/types';
 import { ElasticRuntime } from '../../server/elastic/runtime';
 import { openStore } from '../../server/store';

@@ -7,7 +7,7 @@ import * as path from 'path';
 import { openStore, type Store } from '../../server/store';
 import { createEngine, type Engine } from '../../server/engine';
 import { NoopConfigurator, type ConfigureRequest } from '../../server/engine';
-import { TEST_SECRET_KEY, clusterTemplate, dummyCaller, tempDir, until } from '../../server/engine/test-fixtures';
+import { TEST_SECRET_KEY, clusterTemplate, dummyCaller, tempDir, until } from '../engine-fixtures';
 import { policiesFromPlan } from '../../server/elastic/ports';
 import { planTemplate } from '../../tosca';
 import { managerOnEngine } from './engine-manager';

@@ -8,10 +8,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { resetOpenStackClouds } from '../../connectors/openstack';
 import { SqliteStore } from '../../server/store';
-import { tempDir } from '../../server/engine/test-fixtures';
+import { tempDir } from '../engine-fixtures';
 import { call, imAuth } from '../api/http';
-import { startEc2Sim, type Ec2Sim, DEFAULT_INSTANCE_TYPES } from '../sims/ec2';
-import { startOpenStackSim, type OpenStackSim } from '../sims/openstack';
+import { startEc2Sim, type Ec2Sim, DEFAULT_INSTANCE_TYPES } from '../../sims/ec2';
+import { startOpenStackSim, type OpenStackSim } from '../../sims/openstack';
 import { compute, connector, deploy, newInfraId } from '../ec2/helpers';
 import { inProcessServer, type TestServer } from './api-harness';
 

@@ -18,10 +18,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { tempDir } from '../../server/engine/test-fixtures';
+import { tempDir } from '../engine-fixtures';
 import { call, imAuth } from '../api/http';
-import { startOpenStackSim, type Hold, type OpenStackSim, type SimRequest as NovaRequest } from '../sims/openstack';
-import { startEc2Sim, type Ec2Sim, type SimRequest as Ec2Request } from '../sims/ec2';
+import { startOpenStackSim, type Hold, type OpenStackSim, type SimRequest as NovaRequest } from '../../sims/openstack';
+import { startEc2Sim, type Ec2Sim, type SimRequest as Ec2Request } from '../../sims/ec2';
 import { resourcesOf } from '../openstack/helpers';
 import { infraState } from '../ec2/helpers';
 import { spawnServer, waitFor, type ServerProcess } from './api-harness';

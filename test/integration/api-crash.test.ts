@@ -3,7 +3,7 @@
  * infrastructure reaches its final state with exactly the planned VMs (none lost, none doubled).
  */
 import * as fs from 'node:fs';
-import { clusterTemplate, tempDir } from '../../server/engine/test-fixtures';
+import { clusterTemplate, tempDir } from '../engine-fixtures';
 import { call, imAuth } from '../api/http';
 import { spawnServer, waitFor } from './api-harness';
 

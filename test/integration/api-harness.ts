@@ -9,7 +9,7 @@ import pino from 'pino';
 import { createApp } from '../../server/app';
 import { createEngine } from '../../server/engine';
 import { openStore } from '../../server/store';
-import { TEST_SECRET_KEY, tempDir } from '../../server/engine/test-fixtures';
+import { TEST_SECRET_KEY, tempDir } from '../engine-fixtures';
 import { listen } from '../api/http';
 
 export const MAIN_JS = path.resolve(__dirname, '../../dist/cli/main.js');

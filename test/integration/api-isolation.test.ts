@@ -3,7 +3,7 @@
  * answers exactly like an unknown one; bad requests get the right 4xx; the process keeps serving.
  */
 import * as fs from 'node:fs';
-import { clusterTemplate, tempDir } from '../../server/engine/test-fixtures';
+import { clusterTemplate, tempDir } from '../engine-fixtures';
 import { call, imAuth } from '../api/http';
 import { spawnServer, type ServerProcess } from './api-harness';
 

@@ -2,7 +2,7 @@
  * A full IM life cycle over real HTTP against the real server (engine + SQLite + Dummy cloud),
  * driven the way IM clients drive it (TestREST.py): text forms and JSON forms.
  */
-import { clusterTemplate, scaleTemplate } from '../../server/engine/test-fixtures';
+import { clusterTemplate, scaleTemplate } from '../engine-fixtures';
 import { call, imAuth } from '../api/http';
 import { inProcessServer, waitFor, type TestServer } from './api-harness';
 

@@ -9,7 +9,7 @@ import { Registry } from 'prom-client';
 import { createApp } from '../../server/app';
 import { createEngine, type Engine } from '../../server/engine';
 import type { Configurator } from '../../server/engine/configurator';
-import { TEST_SECRET_KEY } from '../../server/engine/test-fixtures';
+import { TEST_SECRET_KEY } from '../engine-fixtures';
 import { ElasticRuntime } from '../../server/elastic/runtime';
 import type { RemoteExec } from '../../server/elastic/probes/types';
 import { storeMetrics } from '../../server/metrics';

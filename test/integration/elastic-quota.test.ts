@@ -9,10 +9,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { openStackTuning, resetOpenStackClouds } from '../../connectors/openstack';
-import { tempDir } from '../../server/engine/test-fixtures';
+import { tempDir } from '../engine-fixtures';
 import type { RemoteExec } from '../../server/elastic/probes/types';
 import { call, imAuth } from '../api/http';
-import { startOpenStackSim, type OpenStackSim } from '../sims/openstack';
+import { startOpenStackSim, type OpenStackSim } from '../../sims/openstack';
 import { waitFor } from './api-harness';
 import { startElasticServer, type ElasticServer } from './elastic-harness';
 

@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { clusterTemplate, RecordingConfigurator, scaleTemplate, tempDir, until } from '../../server/engine/test-fixtures';
+import { clusterTemplate, RecordingConfigurator, scaleTemplate, tempDir, until } from '../engine-fixtures';
 import { DummyConnector } from '../../connectors/dummy';
 import { registerConnector } from '../../connectors/registry';
 import type { VmHandle } from '../../connectors/types';

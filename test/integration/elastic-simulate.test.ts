@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv from 'ajv';
 import { loadOpenApi } from '../../server/api/openapi';
-import { clusterTemplate, tempDir } from '../../server/engine/test-fixtures';
+import { clusterTemplate, tempDir } from '../engine-fixtures';
 import type { RemoteExec } from '../../server/elastic/probes/types';
 import { call, imAuth } from '../api/http';
 import { startElasticServer, type ElasticServer } from './elastic-harness';

@@ -11,7 +11,7 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
 import { loadOpenApi } from '../../server/api/openapi';
-import { clusterTemplate, tempDir } from '../../server/engine/test-fixtures';
+import { clusterTemplate, tempDir } from '../engine-fixtures';
 import { elasticityPutSchema, elasticityViewSchema, toOpenApi30 } from '../../server/elastic/schema';
 import type { RemoteExec } from '../../server/elastic/probes/types';
 import { corpusDir } from '../tosca/corpus';

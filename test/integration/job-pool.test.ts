@@ -8,7 +8,7 @@ import { openStore, type JobKind, type Store } from '../../server/store';
 import { JobRunner, type JobHandler } from '../../server/engine/runner';
 import { silentLogger } from '../../server/engine/logger';
 import { sleep } from '../../lib/sleep';
-import { tempDir } from '../../server/engine/test-fixtures';
+import { tempDir } from '../engine-fixtures';
 
 describe('the job pool', () => {
   let store: Store;

@@ -7,7 +7,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { tempDir } from '../../server/engine/test-fixtures';
+import { tempDir } from '../engine-fixtures';
 import { call, imAuth } from '../api/http';
 import { spawnServer, type ServerProcess } from './api-harness';
 

@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import fc from 'fast-check';
-import { clusterTemplate, tempDir } from '../../server/engine/test-fixtures';
+import { clusterTemplate, tempDir } from '../engine-fixtures';
 import { call, imAuth } from '../api/http';
 import { spawnServer, waitFor, type ServerProcess } from './api-harness';
 import { rawRequest, type RawReply, type RawRequest } from './raw-http';

@@ -11,9 +11,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import * as path from 'node:path';
-import { clusterTemplate, tempDir } from '../../server/engine/test-fixtures';
+import { clusterTemplate, tempDir } from '../engine-fixtures';
 import { call, imAuth, type Reply } from '../api/http';
-import { startOpenStackSim, type OpenStackSim } from '../sims/openstack';
+import { startOpenStackSim, type OpenStackSim } from '../../sims/openstack';
 import { spawnServer, waitFor, type ServerProcess } from './api-harness';
 
 jest.setTimeout(90_000);

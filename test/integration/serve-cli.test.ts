@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { clusterTemplate, tempDir as makeTempDir } from '../../server/engine/test-fixtures';
+import { clusterTemplate, tempDir as makeTempDir } from '../engine-fixtures';
 import { call, imAuth } from '../api/http';
 import { MAIN_JS, spawnServer } from './api-harness';
 

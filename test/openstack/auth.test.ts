@@ -6,7 +6,7 @@ import { OpenStackConnector, parseOpenStackCredential } from '../../connectors/o
 import { connectorFor } from '../../connectors/registry';
 import '../../connectors/all';
 import { InvalidInputError } from '../../server/errors';
-import type { OpenStackSim } from '../sims/openstack';
+import type { OpenStackSim } from '../../sims/openstack';
 import { compute, credential, deploy, startSim } from './helpers';
 
 let sim: OpenStackSim;

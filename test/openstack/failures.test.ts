@@ -1,7 +1,7 @@
 /** Quotas, boot failures, injected API errors, crashes: clear reports and nothing left behind. */
 import { randomUUID } from 'node:crypto';
 import { OpenStackConnector, resetOpenStackClouds } from '../../connectors/openstack';
-import type { OpenStackSim } from '../sims/openstack';
+import type { OpenStackSim } from '../../sims/openstack';
 import { PUBLIC_KEY, compute, credential, deploy, resourcesOf, startSim } from './helpers';
 
 let sim: OpenStackSim;

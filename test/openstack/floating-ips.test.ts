@@ -1,7 +1,7 @@
 /** The few-floating-IPs policy, end to end against the simulator over HTTP. */
 import { randomUUID } from 'node:crypto';
 import { OpenStackConnector } from '../../connectors/openstack';
-import type { OpenStackSim } from '../sims/openstack';
+import type { OpenStackSim } from '../../sims/openstack';
 import { compute, credential, deploy, resourcesOf, startSim } from './helpers';
 
 let sim: OpenStackSim;

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { ComputePlan } from '../../tosca/plan';
 import type { CloudCredential, VmHandle, VmObservation } from '../../connectors/types';
 import { OpenStackConnector, openStackTuning, resetOpenStackClouds } from '../../connectors/openstack';
-import { startOpenStackSim, type OpenStackSim } from '../sims/openstack';
+import { startOpenStackSim, type OpenStackSim } from '../../sims/openstack';
 
 export const PUBLIC_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHkQ1mD5cF9o9n3D2QeF3p7yJt8mXw2Q3b4nS6kP0aZr tosca-im@test';
 

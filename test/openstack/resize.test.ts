@@ -6,8 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { OpenStackConnector, openStackTuning } from '../../connectors/openstack';
 import { OpenStackApiError } from '../../connectors/openstack/errors';
-import type { OpenStackSim } from '../sims/openstack';
-import { until } from '../../server/engine/test-fixtures';
+import type { OpenStackSim } from '../../sims/openstack';
+import { until } from '../engine-fixtures';
 import { compute, credential, deploy, startSim } from './helpers';
 
 let sim: OpenStackSim;

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { OpenStackConnector } from '../../connectors/openstack';
 import type { ComputePlan } from '../../tosca/plan';
-import type { OpenStackSim } from '../sims/openstack';
+import type { OpenStackSim } from '../../sims/openstack';
 import { PUBLIC_KEY, compute, credential, deploy, startSim } from './helpers';
 
 let sim: OpenStackSim;

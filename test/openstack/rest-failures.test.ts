@@ -11,10 +11,10 @@ import { loadImportMap } from '../../tosca';
 import { OpenStackConnector, resetOpenStackClouds, openStackTuning } from '../../connectors/openstack';
 import { createApp } from '../../server/app';
 import { createEngine, Engine } from '../../server/engine';
-import { TEST_SECRET_KEY, tempDir } from '../../server/engine/test-fixtures';
+import { TEST_SECRET_KEY, tempDir } from '../engine-fixtures';
 import { openStore, Store } from '../../server/store';
 import { call, imAuth, listen, Running, waitForState } from '../api/http';
-import { startOpenStackSim, type OpenStackSim } from '../sims/openstack';
+import { startOpenStackSim, type OpenStackSim } from '../../sims/openstack';
 import { corpusDir } from '../tosca/corpus';
 import { PUBLIC_KEY, compute, credential, resourcesOf } from './helpers';
 

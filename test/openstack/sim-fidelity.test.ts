@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { startOpenStackSim, type OpenStackSim } from '../sims/openstack';
+import { startOpenStackSim, type OpenStackSim } from '../../sims/openstack';
 import { sharedPath } from '../shared-dir';
 
 const PY = '/usr/bin/python3';

@@ -1,5 +1,5 @@
 /** The simulator's own contract over HTTP: error shapes, auth, quotas, fault controls, inspection. */
-import { startOpenStackSim, type OpenStackSim } from '../sims/openstack';
+import { startOpenStackSim, type OpenStackSim } from '../../sims/openstack';
 
 let sim: OpenStackSim;
 let token: string;

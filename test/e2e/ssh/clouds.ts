@@ -5,9 +5,9 @@
  * connectors: im_infrastructure_id, im_node, im_vm_id).
  */
 import type { Lab } from '../../lab/lab';
-import type { HostMode } from '../../sims/host-mode';
-import { startEc2Sim } from '../../sims/ec2';
-import { startOpenStackSim } from '../../sims/openstack';
+import type { HostMode } from '../../../sims/host-mode';
+import { startEc2Sim } from '../../../sims/ec2';
+import { startOpenStackSim } from '../../../sims/openstack';
 
 export type CloudKind = 'openstack' | 'ec2';
 

@@ -10,12 +10,12 @@ import { generateSshKeyPair } from '../../../server/configure/keys';
 import { createLab, type Lab } from '../../lab/lab';
 import { describeWithLab } from '../../lab/require-lab';
 import { startServerProcess, type ServerProcess } from '../../lab/server-process';
-import { startOpenStackSim, SimState, type OpenStackSim } from '../../sims/openstack';
-import { bootAccess } from '../../sims/host-mode';
-import { bootedServers } from '../../sims/openstack/host-mode';
-import type { Server } from '../../sims/openstack/model';
-import { bootedInstances } from '../../sims/ec2/host-mode';
-import { Ec2Model, type Instance } from '../../sims/ec2/model';
+import { startOpenStackSim, SimState, type OpenStackSim } from '../../../sims/openstack';
+import { bootAccess } from '../../../sims/host-mode';
+import { bootedServers } from '../../../sims/openstack/host-mode';
+import type { Server } from '../../../sims/openstack/model';
+import { bootedInstances } from '../../../sims/ec2/host-mode';
+import { Ec2Model, type Instance } from '../../../sims/ec2/model';
 import type { SshProbe } from './netns-side';
 
 /** Running (a zombie waiting for the test process to reap it counts as ended). */

@@ -19,6 +19,7 @@ import { verifySigV4 } from './sigv4';
 import { startEc2HostMode, type HostMode, type HostModeOptions } from './host-mode';
 import { errorDocument, successDocument } from './xml';
 import { Holds, type Hold, type HoldRule } from '../holds';
+import { sleep } from '../../lib/sleep';
 
 export type { FaultSpec } from './faults';
 export type { Image, InstanceType, Limits } from './model';
@@ -122,7 +123,6 @@ function snapshot(model: Ec2Model, counts: RequestCounts) {
   };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function startEc2Sim(opts: SimOptions = {}): Promise<Ec2Sim> {
   const keys = opts.keys ?? { AKIDEXAMPLE: 'SECRETEXAMPLE' };

@@ -19,6 +19,7 @@ import { cinderRouter, glanceRouter, glanceVersions } from './glance';
 import { SimState, type Quotas, type Token } from './model';
 import { Holds, type Hold, type HoldRule } from '../holds';
 import { startOpenStackHostMode, type HostMode, type HostModeOptions } from './host-mode';
+import { sleep } from '../../lib/sleep';
 
 export { SimState } from './model';
 export { HostMode, HostModeError, type HostModeOptions, type SimHost } from './host-mode';
@@ -80,7 +81,6 @@ export interface OpenStackSim {
   close(): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function startOpenStackSim(opts: SimOptions = {}): Promise<OpenStackSim> {
   const state = new SimState();

@@ -18,8 +18,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { createLab, labMissing, PUBLIC_PREFIX, type Lab, type LabHost } from '../lab/lab';
-import { run } from '../lab/run';
+import { createLab, labMissing, PUBLIC_PREFIX, type Lab, type LabHost } from '../test/lab/lab';
+import { run } from '../test/lab/run';
 
 export interface HostModeOptions {
   /** The lab to build hosts in; default: one made (and destroyed) by the host mode. */

@@ -3,9 +3,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as crypto from 'crypto';
-import type { CloudCredential } from '../../connectors/types';
-import type { Caller } from './service';
-import type { Configurator, ConfigureRequest, ConfigureResult } from './configurator';
+import type { CloudCredential } from '../connectors/types';
+import type { Caller } from '../server/engine/service';
+import type { Configurator, ConfigureRequest, ConfigureResult } from '../server/engine/configurator';
 
 export const TEST_SECRET_KEY = crypto.createHash('sha256').update('tosca-im test key').digest();
 
