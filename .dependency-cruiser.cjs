@@ -13,11 +13,49 @@
  * A temporary exception names one known import and says why; it is not a blanket disable, so a new
  * violation still fails.
  */
+/**
+ * Known violations of today's code, each a temporary, named exception: one import (from → to) that a
+ * rule lets through, with why and what removes it. Anything else the rule forbids still fails.
+ */
+const KNOWN = [
+  ...['connectors/types.ts', 'connectors/shared/sizing.ts', 'connectors/shared/floating-ip-policy.ts',
+    'connectors/openstack/network.ts', 'connectors/openstack/connector.ts', 'connectors/openstack/compute.ts',
+    'connectors/ec2/instance-types.ts', 'connectors/ec2/infrastructure.ts', 'connectors/ec2/connector.ts',
+    'connectors/dummy/index.ts'].map((from) => ({
+    rule: 'connectors-below-server', from, to: 'tosca/plan.ts',
+    why: 'connectors still take the plan\'s ComputePlan/HostSizing/OsSpec types; goes when the engine maps the plan to a ' +
+      'VmSpec in connectors/types.ts (issue 13, connector contract).',
+  })),
+  ...['test/lab/lab.ts', 'test/lab/run.ts'].map((to) => ({
+    rule: 'sims-not-test', from: 'sims/host-mode.ts', to,
+    why: 'the simulators\' host mode builds its SSH hosts in the test lab (network namespaces); goes when lab.ts and ' +
+      'run.ts move to sims/lab (after issue 10, which edits test/lab, lands).',
+  })),
+];
+
+const exact = (file) => `^${file.replace(/[.]/g, '[.]')}$`;
+const either = (...patterns) => patterns.filter(Boolean).join('|') || undefined;
+
+/** The rule without its known exceptions' source files, plus one rule per such file that lets only its known imports through. */
+function withKnown(rule) {
+  const known = KNOWN.filter((k) => k.rule === rule.name);
+  if (known.length === 0) return [rule];
+  const froms = [...new Set(known.map((k) => k.from))];
+  return [
+    { ...rule, from: { ...rule.from, pathNot: either(rule.from.pathNot, ...froms.map(exact)) } },
+    ...froms.map((from) => ({
+      ...rule,
+      comment: `${rule.comment} Known exceptions: ${known.filter((k) => k.from === from).map((k) => `${k.to} (${k.why})`).join('; ')}`,
+      from: { path: exact(from) },
+      to: { ...rule.to, pathNot: either(rule.to.pathNot, ...known.filter((k) => k.from === from).map((k) => exact(k.to))) },
+    })),
+  ];
+}
+
 const RUNTIME = '^(lib|tosca|radl|connectors|server|cli|sims)/|^index\\.ts$';
 const TEST_CODE = '(^(test|bench)/)|[.]test[.]ts$';
 
-module.exports = {
-  forbidden: [
+const RULES = [
     {
       name: 'no-circular',
       severity: 'error',
@@ -88,10 +126,13 @@ module.exports = {
       from: {},
       to: { couldNotResolve: true },
     },
-  ],
+];
+
+module.exports = {
+  forbidden: RULES.flatMap(withKnown),
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(node_modules|dist)/' },
+    exclude: { path: '^(node_modules|dist|docs)/|^[^/]+[.](c?js|mjs)$' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
