@@ -16,13 +16,6 @@ export type ToscaErrorCode =
   | 'cycle'
   | 'invalid';
 
-export interface SourceLocation {
-  file: string;
-  /** 1-based; 0 when unknown. */
-  line: number;
-  column: number;
-}
-
 export class ToscaError extends Error {
   override readonly name = 'ToscaError';
   constructor(
