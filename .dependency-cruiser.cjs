@@ -55,78 +55,32 @@ function withKnown(rule) {
 const RUNTIME = '^(lib|tosca|radl|connectors|server|cli|sims)/|^index\\.ts$';
 const TEST_CODE = '(^(test|bench)/)|[.]test[.]ts$';
 
+/** A rule for runtime code of `from` (test code is free): it must not import `to`. */
+const room = (name, from, to, comment, toPathNot) =>
+  ({ name, severity: 'error', comment, from: { path: from, pathNot: TEST_CODE }, to: toPathNot ? { path: to, pathNot: toPathNot } : { path: to } });
+
 const RULES = [
-    {
-      name: 'no-circular',
-      severity: 'error',
-      comment: 'Import cycles make the order of loading (and of change) unclear.',
-      from: {},
-      to: { circular: true },
-    },
-    {
-      name: 'lib-is-a-leaf',
-      severity: 'error',
-      comment: 'lib/ imports nothing of ours (only node and npm packages).',
-      from: { path: '^lib/', pathNot: TEST_CODE },
-      to: { path: '^(tosca|radl|connectors|server|cli|sims|test|bench)/|^index\\.ts$' },
-    },
-    {
-      name: 'template-libraries-only-lib',
-      severity: 'error',
-      comment: 'tosca/ and radl/ are pure libraries: they may import lib/ and themselves, nothing else of ours.',
-      from: { path: '^(tosca|radl)/', pathNot: TEST_CODE },
-      to: { path: '^(connectors|server|cli|sims|test|bench)/|^index\\.ts$' },
-    },
-    {
-      name: 'radl-and-tosca-apart',
-      severity: 'error',
-      comment: 'tosca/ and radl/ do not import each other (server/ maps both to a plan).',
-      from: { path: '^(tosca|radl)/', pathNot: TEST_CODE },
-      to: { path: '^(tosca|radl)/', pathNot: '^$1/' },
-    },
-    {
-      name: 'connectors-below-server',
-      severity: 'error',
-      comment: 'connectors/ take plain data: they import lib/ and connectors/ only, never server/ or tosca/.',
-      from: { path: '^connectors/', pathNot: TEST_CODE },
-      to: { path: '^(tosca|radl|server|cli|sims|test|bench)/|^index\\.ts$' },
-    },
-    {
-      name: 'connector-folders-apart',
-      severity: 'error',
-      comment: 'One cloud folder does not import another; what both need lives in connectors/shared.',
-      from: { path: '^connectors/(openstack|ec2|dummy)/', pathNot: TEST_CODE },
-      to: { path: '^connectors/(openstack|ec2|dummy)/', pathNot: '^connectors/$1/' },
-    },
-    {
-      name: 'server-below-cli',
-      severity: 'error',
-      comment: 'server/ rooms may import lib/, tosca/, radl/, connectors/ and each other, not cli/.',
-      from: { path: '^server/', pathNot: TEST_CODE },
-      to: { path: '^(cli|sims|test|bench)/|^index\\.ts$' },
-    },
-    {
-      name: 'runtime-without-test-code',
-      severity: 'error',
-      comment: 'Runtime code must not import test/ (it would ship). Only cli/sim.ts may import sims/.',
-      from: { path: RUNTIME, pathNot: `${TEST_CODE}|^sims/|^cli/sim[.]ts$` },
-      to: { path: '^(test|bench|sims)/' },
-    },
-    {
-      name: 'sims-not-test',
-      severity: 'error',
-      comment: 'The simulators ship with `tosca-im sim`: they import lib/ (and node), never test/ or the server.',
-      from: { path: '^(sims/|cli/sim[.]ts$)', pathNot: TEST_CODE },
-      to: { path: '^(test|bench)/' },
-    },
-    {
-      name: 'not-to-unresolvable',
-      severity: 'error',
-      comment: 'An import that resolves to nothing.',
-      from: {},
-      to: { couldNotResolve: true },
-    },
+  { name: 'no-circular', severity: 'error', comment: 'Import cycles make the order of loading (and of change) unclear.', from: {}, to: { circular: true } },
+  { name: 'not-to-unresolvable', severity: 'error', comment: 'An import that resolves to nothing.', from: {}, to: { couldNotResolve: true } },
+  room('lib-is-a-leaf', '^lib/', '^(tosca|radl|connectors|server|cli|sims|test|bench)/|^index[.]ts$',
+    'lib/ imports nothing of ours (only node and npm packages).'),
+  room('template-libraries-only-lib', '^(tosca|radl)/', '^(connectors|server|cli|sims|test|bench)/|^index[.]ts$',
+    'tosca/ and radl/ are pure libraries: they may import lib/ and themselves, nothing else of ours.'),
+  room('radl-and-tosca-apart', '^(tosca|radl)/', '^(tosca|radl)/',
+    'tosca/ and radl/ do not import each other (server/ maps both to a plan).', '^$1/'),
+  room('connectors-below-server', '^connectors/', '^(tosca|radl|server|cli|sims|test|bench)/|^index[.]ts$',
+    'connectors/ take plain data: they import lib/ and connectors/ only, never server/ or tosca/.'),
+  room('connector-folders-apart', '^connectors/(openstack|ec2|dummy)/', '^connectors/(openstack|ec2|dummy)/',
+    'One cloud folder does not import another; what both need lives in connectors/shared.', '^connectors/$1/'),
+  room('server-below-cli', '^server/', '^(cli|sims|test|bench)/|^index[.]ts$',
+    'server/ rooms may import lib/, tosca/, radl/, connectors/ and each other, not cli/.'),
+  { ...room('runtime-without-test-code', RUNTIME, '^(test|bench|sims)/',
+    'Runtime code must not import test/ (it would ship); only cli/sim.ts may import sims/.'),
+  from: { path: RUNTIME, pathNot: `${TEST_CODE}|^sims/|^cli/sim[.]ts$` } },
+  room('sims-not-test', '^(sims/|cli/sim[.]ts$)', '^(test|bench|server)/',
+    'The simulators ship with `tosca-im sim`: they import lib/ (and node), never test/ or the server.'),
 ];
+
 
 module.exports = {
   forbidden: RULES.flatMap(withKnown),
