@@ -6,6 +6,9 @@
  * Two stages: observe() folds what was seen into the state (joins, idle timers, vanished VMs);
  * plan() turns the observed state into intents and moves nodes along their lifecycle. Dry run
  * keeps only the observed state, so it can never drift into phases nothing acted on.
+ *
+ * One file above the ~450-line mark on purpose: both stages move the same node lifecycle and share
+ * its invariants (phases, timers, clamps); split apart, one state machine would be read in two places.
  */
 import type { VmState } from '../../connectors/types';
 import type { ElasticPolicy } from './policy';
