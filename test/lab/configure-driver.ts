@@ -2,6 +2,7 @@
  * Loaded by a ServerProcess inside the lab's server namespace: the Configurator under test, driven
  * by the test over IPC. Log entries stream back to the test as they are written.
  */
+import { existsSync } from 'node:fs';
 import { Client } from 'ssh2';
 import { Configurator } from '../../server/configure/configurator';
 import { MemoryHostKeyStore } from '../../server/configure/keys';
@@ -117,4 +118,9 @@ export async function connectWithKnownKey(master: SshNode, node: SshNode, knownK
 export function cpuMs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
+}
+
+/** Whether a path exists in the server process's own filesystem view. */
+export function exists(path: string): boolean {
+  return existsSync(path);
 }
