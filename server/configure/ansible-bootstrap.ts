@@ -56,10 +56,15 @@ export interface AnsibleReady {
 /** Checks for (and if needed installs) Ansible on the master; rejects with the script's output. */
 export async function ensureAnsible(runner: SshRunner, master: SshNode, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<AnsibleReady> {
   const res = await runner.exec(master, `sh -c ${shellQuote(BOOTSTRAP_SCRIPT)} </dev/null`, { timeoutMs: opts.timeoutMs ?? 15 * 60_000, signal: opts.signal, keepBytes: 8 * 1024 });
-  const line = res.output.split('\n').reverse().find((l) => l.startsWith(RESULT));
+  return bootstrapOutcome(master.vmId, res.exitCode, res.output);
+}
+
+/** The script's exit code and output → what it did, or a ConfigureError carrying the output. */
+export function bootstrapOutcome(vmId: string, exitCode: number, output: string): AnsibleReady {
+  const line = output.split('\n').reverse().find((l) => l.startsWith(RESULT));
   const summary = line?.slice(RESULT.length).trim();
-  if (res.exitCode !== 0 || !summary) {
-    throw Object.assign(new ConfigureError(`Ansible is not available on the master VM ${master.vmId}: ${summary ?? `exit ${res.exitCode}`}`), { output: res.output });
+  if (exitCode !== 0 || !summary) {
+    throw Object.assign(new ConfigureError(`Ansible is not available on the master VM ${vmId}: ${summary ?? `exit ${exitCode}`}`), { output });
   }
   return { summary: `${summary} on the master` };
 }
