@@ -26,13 +26,13 @@ function emitLog(e: ContextLogEntry): void {
   pending.push(e);
 }
 
-export function init(opts: { workDir: string; parallelSteps?: number; artifacts?: Record<string, string> }): void {
+export function init(opts: { workDir: string; parallelSteps?: number; stepTimeoutMs?: number; artifacts?: Record<string, string> }): void {
   Object.assign(inline, opts.artifacts ?? {});
   configurator = new Configurator({
     workDir: opts.workDir,
     parallelSteps: opts.parallelSteps,
     sshWaitTimeoutMs: 20_000,
-    stepTimeoutMs: 60_000,
+    stepTimeoutMs: opts.stepTimeoutMs ?? 60_000,
     onLog: (e) => emitLog(e),
     artifacts: () => ({ inline, allowDownload: false }),
   });
