@@ -22,7 +22,7 @@ import type {
 } from './types';
 
 export interface ConfiguratorOptions {
-  /** Server-side working directory (per infrastructure: keys for Ansible, ssh_config, artifact cache). */
+  /** Server-side working directory (per infrastructure: the artifact cache). */
   workDir?: string;
   /** Called for every log entry while runs progress (the engine appends them to contmsg). */
   onLog?: (entry: ContextLogEntry) => void;
