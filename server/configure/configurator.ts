@@ -410,7 +410,11 @@ export class Configurator {
       }
       if (left === 0) all.abort();
       try {
-        await this.ansibleOnMaster(st, infId, master, all.signal, timeoutMs);
+        await this.ansibleOnMaster(st, infId, master, all.signal, timeoutMs).catch((err: Error) => {
+          // the check was started by another batch, whose VMs were all cancelled: ours still need it
+          if (err instanceof StepCancelledError && !all.signal.aborted) return this.ansibleOnMaster(st, infId, master, all.signal, timeoutMs);
+          throw err;
+        });
         const results = await runPlaybook({
           infrastructureId: infId, runner: st.runner, master, playbook: items[0].playbook, targets: items.map((i) => i.target),
           hostKeys: st.hostKeys, timeoutMs, signal: all.signal,
