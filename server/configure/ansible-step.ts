@@ -1,19 +1,21 @@
 /**
- * Ansible operations: ansible-playbook runs on the server, once for every VM that runs the same
- * operation at the same time (30 new workers → one run with 30 hosts, not 30 Ansible start-ups).
- * The generated ssh_config reaches a VM with a public IP directly and every private VM with a
- * ProxyCommand through the master; host keys are the ones the SshRunner learned (by VM id, as
- * HostKeyAlias), checked strictly. Each host's inputs are its host vars; the PLAY RECAP tells
- * which hosts failed.
+ * Ansible operations run ON THE MASTER VM, never on the server: a user's playbook may run lookups,
+ * `local_action` and `delegate_to: localhost` tasks, which execute wherever ansible-playbook runs.
+ * The server only does its own fixed steps over its SSH connection to the master (as IM's
+ * contextualization agent): copy the playbook, an inventory of the targets' private addresses,
+ * an ssh_config, the known host keys and the key the master needs into a per-run folder
+ * (~/.tosca-im/<inf>/ansible/run-<random>/, removed after the run), then run `ansible-playbook`
+ * there. The master reaches the workers directly on the private network; itself as a local
+ * connection. One run for every VM doing the same operation at the same time (30 new workers →
+ * one run with 30 hosts); the PLAY RECAP tells which hosts failed.
  */
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
 import type { ResolvedValue } from './attributes';
-import { ConfigureError, StepCancelledError, StepTimeoutError } from './errors';
+import { MASTER_PATH } from './ansible-bootstrap';
+import { ConfigureError } from './errors';
 import type { HostKeyStore } from './keys';
-import { TailBuffer, type SshNode } from './ssh-runner';
+import { shellQuote } from './script-step';
+import type { SshNode, SshRunner } from './ssh-runner';
 
 export interface PlaybookTarget extends SshNode {
   nodeName: string;
@@ -21,15 +23,16 @@ export interface PlaybookTarget extends SshNode {
 }
 
 export interface PlaybookRun {
-  /** Per-infrastructure working directory on the server; each run gets its own directory in it. */
-  workDir: string;
-  playbookPath: string;
-  targets: PlaybookTarget[];
+  infrastructureId: string;
+  /** The infrastructure's runner: the master's connection carries every file and the command. */
+  runner: SshRunner;
   master: SshNode;
+  playbook: { name: string; content: Buffer };
+  targets: PlaybookTarget[];
+  /** The host keys the runner learned (by VM id): the master checks the workers' keys strictly. */
   hostKeys: HostKeyStore;
   timeoutMs?: number;
   signal?: AbortSignal;
-  ansiblePlaybook?: string;
 }
 
 export interface PlaybookHostResult {
@@ -40,32 +43,6 @@ export interface PlaybookHostResult {
 }
 
 export const hostAlias = (vmId: string) => `vm-${vmId}`;
-
-async function keyFile(dir: string, privateKey: string): Promise<string> {
-  const path = join(dir, `key-${createHash('sha256').update(privateKey).digest('hex').slice(0, 12)}`);
-  await writeFile(path, privateKey.endsWith('\n') ? privateKey : privateKey + '\n', { mode: 0o600 });
-  return path;
-}
-
-function hostBlock(node: SshNode, key: string, cfg: string, kh: string, hostKey: string, jump?: SshNode): string {
-  const lines = [
-    `Host ${hostAlias(node.vmId)}`,
-    `  HostName ${jump ? node.privateIp : node.publicIp}`,
-    `  Port ${node.ssh.port ?? 22}`,
-    `  User ${node.ssh.user}`,
-    `  IdentityFile ${key}`,
-    '  IdentitiesOnly yes',
-    `  HostKeyAlias ${hostAlias(node.vmId)}`,
-    `  UserKnownHostsFile ${kh}`,
-    '  StrictHostKeyChecking yes',
-    `  HostKeyAlgorithms ${hostKey.split(' ')[0]}`,
-    '  BatchMode yes',
-    '  ConnectTimeout 30',
-    '  ServerAliveInterval 15',
-  ];
-  if (jump) lines.push(`  ProxyCommand ssh -F ${cfg} -W %h:%p ${hostAlias(jump.vmId)}`);
-  return lines.join('\n');
-}
 
 /** Per-host outcome from the PLAY RECAP lines; a host missing from it did not run. */
 export function recapResults(output: string, aliases: string[]): Map<string, number> {
@@ -83,80 +60,115 @@ function linesAbout(output: string, alias: string): string {
   return mine.some((l) => l.includes(alias)) ? mine.join('\n') : output;
 }
 
-export async function runPlaybook(run: PlaybookRun): Promise<Map<string, PlaybookHostResult>> {
-  const { targets, master, hostKeys } = run;
-  await mkdir(join(run.workDir, 'ansible'), { recursive: true, mode: 0o700 });
-  // a directory per run: batches of different operations may run at once; it holds keys, so it goes
-  const dir = await mkdtemp(join(run.workDir, 'ansible', 'run-'));
-  try {
-    return await runIn(dir, run, targets, master, hostKeys);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+/** The SSH multiplexing sockets on the master (relative to the home; short: a socket path is ≤ 107 bytes). */
+const CONTROL_DIR = '.tosca-im/cp';
+
+const safeName = (s: string) => s.replace(/[^A-Za-z0-9_.-]/g, '_');
+
+/** Folder of one run on the master, relative to the login's home. */
+export function remoteRunDir(infrastructureId: string): string {
+  return `.tosca-im/${safeName(infrastructureId)}/ansible/run-${randomBytes(6).toString('hex')}`;
 }
 
-async function runIn(dir: string, run: PlaybookRun, targets: PlaybookTarget[], master: SshNode, hostKeys: HostKeyStore): Promise<Map<string, PlaybookHostResult>> {
-  await mkdir(join(dir, 'home', 'tmp'), { recursive: true });
-  const cfg = join(dir, 'ssh_config');
-  const kh = join(dir, 'known_hosts');
-  const needsMaster = targets.some((t) => !t.publicIp);
-  const hosts: SshNode[] = needsMaster && !targets.some((t) => t.vmId === master.vmId) ? [master, ...targets] : [...targets];
+/** ssh_config on the master: each worker by its private address, its host key pinned under its VM id. */
+function hostBlock(node: SshNode, keyPath: string, dir: string, hostKey: string): string {
+  return [
+    `Host ${hostAlias(node.vmId)}`,
+    `  HostName ${node.privateIp}`,
+    `  Port ${node.ssh.port ?? 22}`,
+    `  User ${node.ssh.user}`,
+    `  IdentityFile ~/${keyPath}`,
+    '  IdentitiesOnly yes',
+    `  HostKeyAlias ${hostAlias(node.vmId)}`,
+    `  UserKnownHostsFile ~/${dir}/known_hosts`,
+    '  StrictHostKeyChecking yes',
+    `  HostKeyAlgorithms ${hostKey.split(' ')[0]}`,
+    '  BatchMode yes',
+    '  ConnectTimeout 30',
+    '  ServerAliveInterval 15',
+  ].join('\n');
+}
+
+/** The files of a run, by path relative to the login's home, with their modes. */
+export function runFiles(run: PlaybookRun, dir: string): { path: string; content: string | Buffer; mode: number }[] {
+  const { targets, master, hostKeys } = run;
+  const files: { path: string; content: string | Buffer; mode: number }[] = [];
+  const keys = new Map<string, string>();
   const blocks: string[] = [];
   const known: string[] = [];
-  for (const h of hosts) {
-    const hk = hostKeys.get(h.vmId);
-    if (!hk) throw new ConfigureError(`VM ${h.vmId}: host key unknown (connect with the SshRunner first)`);
-    known.push(`${hostAlias(h.vmId)} ${hk}`);
-    blocks.push(hostBlock(h, await keyFile(dir, h.ssh.privateKey), cfg, kh, hk, h.publicIp ? undefined : master));
-  }
-  await writeFile(cfg, blocks.join('\n') + '\n', { mode: 0o600 });
-  await writeFile(kh, known.join('\n') + '\n', { mode: 0o600 });
-
-  // YAML inventory written as JSON: every host with its own inputs as host vars, grouped by node
-  const groups: Record<string, { hosts: Record<string, object> }> = {};
   const hostVars: Record<string, object> = {};
+  const groups: Record<string, { hosts: Record<string, object> }> = {};
   for (const t of targets) {
     const alias = hostAlias(t.vmId);
-    hostVars[alias] = { ...t.vars, IM_HOST: alias, IM_NODE_NAME: t.nodeName, ansible_python_interpreter: 'auto_silent' };
-    const group = t.nodeName.replace(/[^A-Za-z0-9_]/g, '_');
-    (groups[group] ??= { hosts: {} }).hosts[alias] = {};
+    const isMaster = t.vmId === master.vmId;
+    // the interpreter is discovered unless the operation's inputs name one (saves a round trip per host)
+    hostVars[alias] = {
+      ansible_python_interpreter: 'auto_silent', ...t.vars, IM_HOST: alias, IM_NODE_NAME: t.nodeName,
+      ...(isMaster ? { ansible_connection: 'local' } : {}),
+    };
+    (groups[t.nodeName.replace(/[^A-Za-z0-9_]/g, '_')] ??= { hosts: {} }).hosts[alias] = {};
+    if (isMaster) continue;
+    const hk = hostKeys.get(t.vmId);
+    if (!hk) throw new ConfigureError(`VM ${t.vmId}: host key unknown (connect with the SshRunner first)`);
+    known.push(`${hostAlias(t.vmId)} ${hk}`);
+    let keyPath = keys.get(t.ssh.privateKey);
+    if (!keyPath) {
+      keyPath = `${dir}/key-${createHash('sha256').update(t.ssh.privateKey).digest('hex').slice(0, 12)}`;
+      keys.set(t.ssh.privateKey, keyPath);
+      files.push({ path: keyPath, content: t.ssh.privateKey.endsWith('\n') ? t.ssh.privateKey : t.ssh.privateKey + '\n', mode: 0o600 });
+    }
+    blocks.push(hostBlock(t, keyPath, dir, hk));
   }
-  const inventory = join(dir, 'inventory.yml');
-  await writeFile(inventory, JSON.stringify({ all: { hosts: hostVars, children: groups } }));
+  files.push(
+    { path: `${dir}/ssh_config`, content: blocks.join('\n') + '\n', mode: 0o600 },
+    { path: `${dir}/known_hosts`, content: known.join('\n') + '\n', mode: 0o600 },
+    // YAML inventory written as JSON: every host with its own inputs as host vars, grouped by node
+    { path: `${dir}/inventory.yml`, content: JSON.stringify({ all: { hosts: hostVars, children: groups } }), mode: 0o600 },
+    { path: `${dir}/${playbookFile(run)}`, content: run.playbook.content, mode: 0o600 },
+  );
+  return files;
+}
 
+const playbookFile = (run: PlaybookRun) => `playbook-${safeName(run.playbook.name)}`;
+
+/** The command run on the master: ansible-playbook in the run's folder, which goes afterwards. */
+export function runCommand(run: PlaybookRun, dir: string): string {
+  const aliases = run.targets.map((t) => hostAlias(t.vmId));
+  const env = [
+    MASTER_PATH,
+    // one SSH connection per worker, reused by every task and by the next runs: a multiplexing
+    // master per VM (the VM id in its socket name: a new VM reusing an address gets its own), gone
+    // after 60 s idle; pipelining runs each task's module over one session (no temp files, no sftp)
+    `ANSIBLE_SSH_ARGS="-F $PWD/ssh_config -o ControlMaster=auto -o ControlPersist=60s -o ControlPath=$HOME/${CONTROL_DIR}/%n-%C"`,
+    'ANSIBLE_PIPELINING=True',
+    'ANSIBLE_HOST_KEY_CHECKING=True',
+    'ANSIBLE_HOME="$PWD/home"',
+    'ANSIBLE_LOCAL_TEMP="$PWD/home/tmp"',
+    'ANSIBLE_NOCOLOR=1',
+    'ANSIBLE_RETRY_FILES_ENABLED=False',
+    'ANSIBLE_SSH_RETRIES=2',
+    'ANSIBLE_STDOUT_CALLBACK=default',
+  ];
+  const args = ['-i', 'inventory.yml', '--limit', aliases.join(','), '--forks', String(Math.min(50, Math.max(5, aliases.length))), playbookFile(run)];
+  return `mkdir -p -m 700 ${CONTROL_DIR} && cd ${shellQuote(dir)} || exit 70; echo $$ > pid; ${env.join(' ')} ansible-playbook ${args.map(shellQuote).join(' ')} </dev/null; rc=$?; cd && rm -rf ${shellQuote(dir)}; exit $rc`;
+}
+
+export async function runPlaybook(run: PlaybookRun): Promise<Map<string, PlaybookHostResult>> {
+  const { runner, master, targets } = run;
+  const dir = remoteRunDir(run.infrastructureId);
+  const files = runFiles(run, dir);
+  // one SFTP session on the master's connection; the writes are pipelined
+  await Promise.all(files.map((f) => runner.writeFile(master, f.path, f.content, f.mode, run.signal)));
+  let output: string;
+  let exit: number;
+  try {
+    ({ output, exitCode: exit } = await runner.exec(master, runCommand(run, dir), { timeoutMs: run.timeoutMs, signal: run.signal, keepBytes: 64 * 1024 }));
+  } catch (err) {
+    // timed out or cancelled: stop what is still running there and remove the folder (its key)
+    runner.exec(master, `P=$(cat ${shellQuote(dir)}/pid 2>/dev/null) && pkill -TERM -P "$P"; sleep 2; rm -rf ${shellQuote(dir)}`, { timeoutMs: 30_000 }).catch(() => undefined);
+    throw err;
+  }
   const aliases = targets.map((t) => hostAlias(t.vmId));
-  const args = ['-i', inventory, '--limit', aliases.join(','), '--forks', String(Math.min(50, Math.max(5, targets.length))), run.playbookPath];
-  const env = {
-    ...process.env,
-    // replaces Ansible's default ControlMaster/ControlPersist args: no ssh processes left behind
-    ANSIBLE_SSH_ARGS: `-F ${cfg}`,
-    ANSIBLE_HOST_KEY_CHECKING: 'True',
-    ANSIBLE_HOME: join(dir, 'home'),
-    ANSIBLE_LOCAL_TEMP: join(dir, 'home', 'tmp'),
-    ANSIBLE_NOCOLOR: '1',
-    ANSIBLE_RETRY_FILES_ENABLED: 'False',
-    ANSIBLE_SSH_RETRIES: '2',
-    ANSIBLE_STDOUT_CALLBACK: 'default',
-  };
-  const tail = new TailBuffer(64 * 1024);
-  const exit = await new Promise<number>((resolve, reject) => {
-    const child = spawn(run.ansiblePlaybook ?? 'ansible-playbook', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let failure: Error | undefined;
-    const stop = (e: Error) => { failure = e; child.kill('SIGTERM'); setTimeout(() => child.kill('SIGKILL'), 3000).unref(); };
-    const timer = run.timeoutMs ? setTimeout(() => stop(new StepTimeoutError(`playbook timed out after ${run.timeoutMs} ms`)), run.timeoutMs) : undefined;
-    const onAbort = () => stop(new StepCancelledError('playbook cancelled'));
-    run.signal?.addEventListener('abort', onAbort, { once: true });
-    child.stdout.on('data', (d: Buffer) => tail.push(d));
-    child.stderr.on('data', (d: Buffer) => tail.push(d));
-    child.on('error', (e) => { failure = new ConfigureError(`ansible-playbook: ${e.message}`); });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      run.signal?.removeEventListener('abort', onAbort);
-      if (failure) reject(Object.assign(failure, { output: tail.toString() }));
-      else resolve(code ?? -1);
-    });
-  });
-  const output = tail.toString();
   const recap = recapResults(output, aliases);
   const results = new Map<string, PlaybookHostResult>();
   for (const t of targets) {

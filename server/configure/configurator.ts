@@ -6,6 +6,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { ensureAnsible, type AnsibleReady } from './ansible-bootstrap';
 import { runPlaybook, type PlaybookTarget } from './ansible-step';
 import { ArtifactStore, type ArtifactSources } from './artifacts';
 import { Batcher } from './batcher';
@@ -21,7 +22,7 @@ import type {
 } from './types';
 
 export interface ConfiguratorOptions {
-  /** Server-side working directory (per infrastructure: keys for Ansible, ssh_config, artifact cache). */
+  /** Server-side working directory (per infrastructure: the artifact cache). */
   workDir?: string;
   /** Called for every log entry while runs progress (the engine appends them to contmsg). */
   onLog?: (entry: ContextLogEntry) => void;
@@ -37,7 +38,6 @@ export interface ConfiguratorOptions {
   artifacts?: (infrastructureId: string) => ArtifactSources;
   /** Connections idle this long after a run are closed. Default 120 s. */
   idleCloseMs?: number;
-  ansiblePlaybook?: string;
   /** Stop/delete operations on a leaving VM: how long to wait for its SSH (default 30 s) and per step (default 5 min). */
   teardownConnectTimeoutMs?: number;
   teardownStepTimeoutMs?: number;
@@ -63,6 +63,8 @@ interface InfraState {
   control?: RunControl;
   next?: Pending;
   idleTimer?: NodeJS.Timeout;
+  /** Ansible checked (or installed) on the master: once per infrastructure, retried after a failure. */
+  ansible?: Promise<AnsibleReady>;
 }
 
 class Semaphore {
@@ -408,15 +410,43 @@ export class Configurator {
       }
       if (left === 0) all.abort();
       try {
+        await this.ansibleOnMaster(st, infId, master, all.signal, timeoutMs).catch((err: Error) => {
+          // the check was started by another batch, whose VMs were all cancelled: ours still need it
+          if (err instanceof StepCancelledError && !all.signal.aborted) return this.ansibleOnMaster(st, infId, master, all.signal, timeoutMs);
+          throw err;
+        });
         const results = await runPlaybook({
-          workDir: this.infraDir(infId), playbookPath: items[0].playbookPath, targets: items.map((i) => i.target), master,
-          hostKeys: st.hostKeys, timeoutMs, signal: all.signal, ansiblePlaybook: this.opts.ansiblePlaybook,
+          infrastructureId: infId, runner: st.runner, master, playbook: items[0].playbook, targets: items.map((i) => i.target),
+          hostKeys: st.hostKeys, timeoutMs, signal: all.signal,
         });
         return items.map((i) => results.get(i.target.vmId)!);
       } finally {
         release();
       }
     });
+  }
+
+  /**
+   * Users' playbooks run on the master: before the first one, Ansible is checked for (installed if
+   * missing) there, once per infrastructure; what was done goes to contmsg. A failure is not
+   * remembered: the next playbook tries again (e.g. after the image's package mirror came back).
+   */
+  private ansibleOnMaster(st: InfraState, infId: string, master: VmTarget, signal: AbortSignal, timeoutMs: number): Promise<AnsibleReady> {
+    if (!st.ansible) {
+      const started = Date.now();
+      const entry = { infrastructureId: infId, vmId: master.vmId, node: master.nodeName, step: 'ansible.install' };
+      this.log({ ...entry, status: 'running' });
+      const p = ensureAnsible(st.runner, master, { timeoutMs, signal });
+      st.ansible = p;
+      p.then(
+        (r) => this.log({ ...entry, status: 'ok', durationMs: Date.now() - started, output: r.summary }),
+        (err: Error & { output?: string }) => {
+          if (st.ansible === p) st.ansible = undefined;
+          this.log({ ...entry, status: 'failed', durationMs: Date.now() - started, output: outputTail(err.message + (err.output ? '\n' + err.output : '')) });
+        },
+      );
+    }
+    return st.ansible;
   }
 
   private async execute(
@@ -426,9 +456,8 @@ export class Configurator {
     const vars = resolveInputs(s.op.inputs, { plan: req.plan, vms: req.vms, self: s.vm });
     if (isPlaybook(s)) {
       const artifact = await st.artifacts.get(s.op.implementation!);
-      // ansible's ssh checks host keys strictly: the runner must have met the VM and its jump host
-      if (!s.vm.publicIp) await st.runner.connect(master, signal);
-      return playbooks.submit(`${s.software.name}|${s.op.name}|${artifact.localPath}`, { target: { ...s.vm, vars }, signal, playbookPath: artifact.localPath });
+      // the master checks the VM's host key strictly: the runner learned it when the step connected
+      return playbooks.submit(`${s.software.name}|${s.op.name}|${artifact.localPath}`, { target: { ...s.vm, vars }, signal, playbook: { name: artifact.name, content: artifact.content } });
     }
     await uploaded;
     return runScript(st.runner, s.vm, {
@@ -441,7 +470,7 @@ export class Configurator {
 }
 
 /** A VM's part in a batched ansible-playbook run. */
-interface PlaybookItem { target: PlaybookTarget; signal: AbortSignal; playbookPath: string }
+interface PlaybookItem { target: PlaybookTarget; signal: AbortSignal; playbook: { name: string; content: Buffer } }
 
 const isPlaybook = (s: Step) => s.op.implementation!.kind === 'ansible' || /\.ya?ml$/i.test(s.op.implementation!.path);
 const stemOf = (s: Step) => `${s.software.name}.${s.op.name}`;

@@ -1,8 +1,10 @@
 /**
- * Ansible playbooks run from the server namespace: on the front end directly, on private workers
- * through it (ProxyCommand); the workers doing the same operation share one ansible-playbook run,
- * and a host failing in it marks only that VM.
+ * Ansible playbooks run on the front end (the master VM): for itself as a local connection, for
+ * the private workers over the private network; the workers doing the same operation share one
+ * ansible-playbook run, and a host failing in it marks only that VM. Ansible is checked on the
+ * master once per infrastructure; each run's folder there (with the workers' key) goes afterwards.
  */
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateSshKeyPair } from '../../server/configure/keys';
 import type { ConfigureRequest, ConfigureResult, ContextLogEntry } from '../../server/configure/types';
@@ -45,7 +47,7 @@ function ansiblePlan(workers: number): Plan {
   return plan;
 }
 
-describeWithLab('Ansible playbooks through the front end', () => {
+describeWithLab('Ansible playbooks on the front end', () => {
   const key = generateSshKeyPair('ansible-test');
   let lab: Lab;
   let server: ServerProcess;
@@ -73,7 +75,7 @@ describeWithLab('Ansible playbooks through the front end', () => {
     await lab?.destroy();
   });
 
-  test('runs on the front end directly and on both private workers in one run via ProxyCommand', async () => {
+  test('runs on the front end for itself and for both private workers in one run', async () => {
     const res = await server.call<ConfigureResult>('configure', request());
     expect(log.filter((e) => e.status === 'failed').map((e) => e.output)).toEqual([]);
     expect(res.vms).toEqual({ 0: 'configured', 1: 'configured', 2: 'configured' });
@@ -97,5 +99,12 @@ describeWithLab('Ansible playbooks through the front end', () => {
     const failed = log.slice(from).find((e) => e.vmId === '2' && e.status === 'failed')!;
     expect(failed).toMatchObject({ step: 'Standard.configure', exitCode: 2 });
     expect(failed.output).toContain('broken on purpose');
+  });
+
+  test('Ansible was checked on the master once for both runs; no run folder (nor key) is left there', () => {
+    const installs = log.filter((e) => e.step === 'ansible.install');
+    expect(installs.map((e) => [e.vmId, e.status])).toEqual([['0', 'running'], ['0', 'ok']]);
+    expect(installs[1].output).toMatch(/^found ansible-playbook \[core [\d.]+\] on the master$/);
+    expect(readdirSync(join(master.host.homeDir, '.tosca-im', 'inf-ansible', 'ansible'))).toEqual([]);
   });
 }, ['/usr/bin/ansible-playbook', '/usr/bin/ssh']);

@@ -2,6 +2,7 @@
  * Loaded by a ServerProcess inside the lab's server namespace: the Configurator under test, driven
  * by the test over IPC. Log entries stream back to the test as they are written.
  */
+import { existsSync } from 'node:fs';
 import { Client } from 'ssh2';
 import { Configurator } from '../../server/configure/configurator';
 import { MemoryHostKeyStore } from '../../server/configure/keys';
@@ -25,13 +26,13 @@ function emitLog(e: ContextLogEntry): void {
   pending.push(e);
 }
 
-export function init(opts: { workDir: string; parallelSteps?: number; artifacts?: Record<string, string> }): void {
+export function init(opts: { workDir: string; parallelSteps?: number; stepTimeoutMs?: number; artifacts?: Record<string, string> }): void {
   Object.assign(inline, opts.artifacts ?? {});
   configurator = new Configurator({
     workDir: opts.workDir,
     parallelSteps: opts.parallelSteps,
     sshWaitTimeoutMs: 20_000,
-    stepTimeoutMs: 60_000,
+    stepTimeoutMs: opts.stepTimeoutMs ?? 60_000,
     onLog: (e) => emitLog(e),
     artifacts: () => ({ inline, allowDownload: false }),
   });
@@ -117,4 +118,9 @@ export async function connectWithKnownKey(master: SshNode, node: SshNode, knownK
 export function cpuMs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
+}
+
+/** Whether a path exists in the server process's own filesystem view. */
+export function exists(path: string): boolean {
+  return existsSync(path);
 }

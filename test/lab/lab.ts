@@ -7,8 +7,10 @@
  *   <lab>-sw    holds the two bridges (brpub, brpriv); every veth ends here.
  *   <lab>-<h>   one namespace per VM: its own sshd (own host key, own config, authorised key
  *               given by the caller as a cloud's keypair would be), own hostname (UTS namespace),
- *               own /etc/hosts (ip netns exec binds /etc/netns/<ns>/hosts), own /root and /tmp
- *               (bind mounts inside the sshd's mount namespace). eth0 on the private bridge;
+ *               own /etc/hosts (ip netns exec binds /etc/netns/<ns>/hosts), own /root, /tmp and
+ *               /home, no view of the server's data or other VMs (mounts inside the sshd's mount
+ *               namespace; /usr and /etc are the machine's, so its programs, ansible-playbook
+ *               included, run inside the VM). eth0 on the private bridge;
  *               eth1 on the public bridge only for a host with a public IP.
  *
  *   <lab>-rt    WAN mode only (createLab({ wan })): holds the floating IPs on the public bridge and
@@ -226,10 +228,12 @@ export class Lab {
     // -r (no re-exec per connection): here every VM shares the test machine's cores, unlike real VMs;
     // re-exec would charge the VMs' CPU to the code under test in timings.
     // ip netns exec gives sshd its own mount namespace (and binds /etc/netns/<ns>/*); the mounts
-    // below stay inside it. No fork anywhere in the chain: the spawned PID is sshd's.
+    // below stay inside it, so the VM's sessions see a file system of their own: private /root,
+    // /tmp and /home, and of the lab's state only this VM's folder (its sshd reads its
+    // authorized_keys there), never the server's data dir or another VM (mountVmView).
+    // No fork anywhere in the chain: the spawned PID is sshd's.
     const child = spawn('ip', ['netns', 'exec', host.ns, 'unshare', '--uts', 'sh', '-c',
-      `hostname ${name} && mount --bind ${host.homeDir} /root && mount --bind ${host.tmpDir} /tmp && ` +
-      `exec /usr/sbin/sshd -D -r -f ${d}/sshd_config -E ${log}`], { stdio: 'ignore', detached: true });
+      `hostname ${name} && ${mountVmView(host, d)} && exec /usr/sbin/sshd -D -r -f ${d}/sshd_config -E ${log}`], { stdio: 'ignore', detached: true });
     child.unref();
     host.sshdPid = child.pid!;
     writeFileSync(join(d, 'sshd.spawned.pid'), String(host.sshdPid));
@@ -328,6 +332,21 @@ export class Lab {
     try { runSync('ip', ['netns', 'del', ns]); } catch { /* already gone */ }
     rmSync(join('/etc/netns', ns), { recursive: true, force: true });
   }
+}
+
+/**
+ * Shell commands giving a VM's mount namespace its own view: /root and /tmp bound from its folder,
+ * an empty /home, and LAB_ROOT (where the server's data dir and every other VM's folder live in
+ * tests) replaced by an empty tmpfs into which only the VM's own folder `d` is bound back. The
+ * folder is reached through the working directory (`cd` before hiding it, `mount -c --bind .`
+ * after: -c keeps mount(8) from resolving "." to the now hidden path by name).
+ */
+function mountVmView(host: LabHost, d: string): string {
+  return [
+    `mount --bind ${host.homeDir} /root`, `mount --bind ${host.tmpDir} /tmp`,
+    'mount -t tmpfs -o mode=0755,size=1m vm-home /home',
+    `cd ${d}`, `mount -t tmpfs -o mode=0755,size=1m lab-hidden ${LAB_ROOT}`, `mkdir -p ${d}`, `mount -c --bind . ${d}`, 'cd /',
+  ].join(' && ');
 }
 
 /** Every process in a namespace this lab created is one the lab (or a test through it) started. */
