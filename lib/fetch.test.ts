@@ -64,7 +64,7 @@ describe('guardedFetch (HTTP on 127.0.0.1)', () => {
   });
 
   test('an error status names the status, never the body; refused and timed out read the same', async () => {
-    const e = await fetchText(`${base}/secret-401`, open).catch((x: Error) => x);
+    const e = (await fetchText(`${base}/secret-401`, open).catch((x: Error) => x)) as Error;
     expect(e.message).toMatch(/HTTP 401/);
     expect(e.message).not.toMatch(/SECRET-BODY/);
     const closed = await fetchText('http://127.0.0.1:1/', open).catch((x: Error) => x.message);

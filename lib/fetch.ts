@@ -246,3 +246,14 @@ export class LruBytes<V> {
     return this.used;
   }
 }
+
+/**
+ * What an error message may quote of an answer that is not in the expected error format: nothing of
+ * a 5xx or 3xx (the endpoint may be any internal service, its page is not ours to relay, and the
+ * 502 goes to the user who chose the endpoint), a short escaped excerpt of a 4xx's text.
+ */
+export function unrecognisedBody(text: string, status: number): string {
+  const plain = text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  if (status >= 400 && status < 500 && plain) return excerpt(plain, 80);
+  return `HTTP ${status}, an answer of ${Buffer.byteLength(text)} bytes in no known error format`;
+}

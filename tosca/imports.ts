@@ -119,10 +119,10 @@ export class ImportResolver {
         throw fail((e as NodeJS.ErrnoException).code ?? 'cannot read');
       }
     }
-    const mapped = this.mapped(location);
-    if (mapped) {
+    const mapped = this.confinedFile(location);
+    if (mapped.mapped) {
       // one answer for missing, unreadable, a folder or outside the map: no oracle of what exists
-      const file = confined(mapped.file, mapped.root);
+      const file = mapped.file;
       if (file === undefined) throw fail('not found in the import map');
       try {
         return await fs.readFile(file, 'utf8');
@@ -132,6 +132,15 @@ export class ImportResolver {
     }
     if (!this.opts.cacheDir) throw fail('not in the import map and no download cache directory is configured');
     return this.download(location, this.opts.cacheDir, fail);
+  }
+
+  /**
+   * For a URL the import map covers: the real path of its file when that lies inside the map entry's
+   * folder (else undefined: missing, or escaping by `..` or a symlink). Undefined `mapped` when not covered.
+   */
+  confinedFile(url: string): { mapped: boolean; file?: string } {
+    const m = this.mapped(normaliseUrl(url));
+    return m ? { mapped: true, file: confined(m.file, m.root) } : { mapped: false };
   }
 
   /** Local path for a URL through the import map, or undefined. */
