@@ -6,6 +6,15 @@ import { isMap, parseDocument, type Document, type YAMLMap } from 'yaml';
 import { planTemplate, ToscaError } from '../../tosca';
 import type { Plan, PlanOptions } from '../../tosca';
 import { InvalidInputError } from '../errors';
+import { MAX_COUNT } from '../../tosca/plan/compute';
+
+/**
+ * The one VM cap of an infrastructure (the template's own: tosca MAX_COUNT), enforced on every path
+ * that creates VMs: create (in the planner), add resources and elasticity (which adds through it), import.
+ */
+export function assertVmCap(total: number, what: string): void {
+  if (total > MAX_COUNT) throw new InvalidInputError(`${what}: an infrastructure has at most ${MAX_COUNT} VMs (asked for ${total})`);
+}
 
 export type Planner = (text: string, opts?: PlanOptions) => Promise<Plan>;
 

@@ -46,11 +46,15 @@ beforeAll(async () => {
   internal = createServer((req, res) => {
     hits++;
     if (req.url?.startsWith('/types')) res.end(TYPES);
+    else if (req.url === '/huge.yaml') streamHuge(res, 97 * 1024 * 1024);
     else res.writeHead(500, { 'content-type': 'text/html' }).end(`<html><body>${SECRET} internal admin page</body></html>`);
   });
   await new Promise<void>((ok) => internal.listen(0, '127.0.0.1', ok));
   internalUrl = `http://127.0.0.1:${(internal.address() as AddressInfo).port}`;
-  srv = await spawnServer(dataDir, ['--import-map', path.join(dir, 'map.json')], {}, { fromSource: true });
+  [srv, open] = await Promise.all([
+    spawnServer(dataDir, ['--import-map', path.join(dir, 'map.json')], {}, { fromSource: true }),
+    spawnServer(path.join(dir, 'data-open'), ['--allow-private-fetch'], {}, { fromSource: true }),
+  ]);
 }, 60_000);
 
 afterAll(async () => {
@@ -59,6 +63,21 @@ afterAll(async () => {
   internal.closeAllConnections();
   await new Promise<void>((ok) => internal.close(() => ok()));
 });
+
+/** `bytes` of YAML comment, written as the reader takes it; stops when the reader hangs up. */
+function streamHuge(res: import('node:http').ServerResponse, bytes: number): void {
+  const chunk = Buffer.from(`# ${'x'.repeat(1024 * 1024 - 3)}\n`);
+  let left = bytes;
+  res.on('close', () => { left = 0; });
+  const pump = () => {
+    while (left > 0) {
+      left -= chunk.length;
+      if (!res.write(chunk)) return void res.once('drain', pump);
+    }
+    res.end();
+  };
+  pump();
+}
 
 const post = (body: string, base = srv.url): Promise<Reply> =>
   call(base, 'POST', '/infrastructures', { auth: AUTH, type: 'text/yaml', body, accept: 'application/json' });
@@ -95,7 +114,7 @@ describe('no local reads in server mode', () => {
 
 describe('request forgery', () => {
   test.each([['<internal>/types.yaml'], ['http://localhost:1/x.yaml'], ['http://169.254.169.254/latest/meta-data/'],
-    ['http://[::1]:1/x'], ['http://[::ffff:127.0.0.1]:1/x'], ['http://10.0.0.1/x.yaml'], ['gopher://127.0.0.1:1/x']])(
+    ['http://[::1]:1/x'], ['http://[::ffff:127.0.0.1]:1/x'], ['gopher://127.0.0.1:1/x']])(
     'import %s is refused before any connection', async (u) => {
       const before = hits;
       const r = await post(importing(u.replace('<internal>', internalUrl)));
@@ -115,8 +134,121 @@ describe('request forgery', () => {
   });
 
   test('--allow-private-fetch (the tests\' 127.0.0.1 servers) lets the same import through', async () => {
-    open = await spawnServer(path.join(dataDir, '..', 'data-open'), ['--allow-private-fetch'], {}, { fromSource: true });
-    const r = await post(importing(`${internalUrl}/types.yaml`).replace('tosca.nodes.Compute }', 'my.Server }'), open.url);
+    const r = await post(importing(`${internalUrl}/types.yaml`).replace('tosca.nodes.Compute }', 'my.Server }'), open!.url);
     expect(r.status).toBe(200);
   }, 30_000);
+});
+
+/**
+ * Denial of service: each input is refused (or answered) while GET /version from another client keeps
+ * answering within 200 ms (generous: it takes ~2 ms; bench/security.ts gives the figures).
+ */
+describe('bounded work per request', () => {
+  // the first template a fresh process plans loads the normative types and compiles the parser's
+  // alias path (~0.3 s once, JIT): a start-up cost, not the attack's
+  beforeAll(async () => { await post(`${HEAD}metadata: { a: &a x, b: *a }\ntopology_template:\n  node_templates:\n    s: { type: tosca.nodes.Compute }\n`); });
+
+  /** Worst GET /version time (ms) while `attack` runs, and in a quiet window as long right after it. */
+  async function versionWorstMs(attack?: () => Promise<void>, quietMs = 0): Promise<number> {
+    let worst = 0;
+    let done = false;
+    const probe = (async () => {
+      while (!done) {
+        const t = performance.now();
+        const r = await call(srv.url, 'GET', '/version');
+        expect(r.status).toBe(200);
+        worst = Math.max(worst, performance.now() - t);
+        await new Promise((ok) => setTimeout(ok, 5));
+      }
+    })();
+    try {
+      if (attack) await attack();
+      else await new Promise((ok) => setTimeout(ok, quietMs));
+    } finally {
+      done = true;
+      await probe;
+    }
+    return worst;
+  }
+
+  /**
+   * < 200 ms while refusing, on top of twice this machine's own noise: the same probe in a quiet window of
+   * the same length (a CI box: a few ms; a shared box at load 20: a few hundred).
+   */
+  async function expectVersionAnswersDuring(attack: () => Promise<void>): Promise<void> {
+    const started = performance.now();
+    const during = await versionWorstMs(attack);
+    const quiet = await versionWorstMs(undefined, Math.max(200, performance.now() - started));
+    expect(during).toBeLessThan(200 + 2 * quiet);
+  }
+
+  test('an 800 KB string aliased 10,000 times: 400 before parsing', async () => {
+    const body = `${HEAD}metadata:\n  big: &a "${'x'.repeat(800_000)}"\n  copies:\n${'    - *a\n'.repeat(10_000)}topology_template:\n  node_templates:\n    s: { type: tosca.nodes.Compute }\n`;
+    await expectVersionAnswersDuring(async () => {
+      const r = await post(body);
+      expect(r.status).toBe(400);
+      expect(r.json().message).toMatch(/too many aliases \(over 1000\)/);
+    });
+  });
+
+  test('the same string aliased 1,000 times: 400, bounded by the bytes it expands to', async () => {
+    const body = `${HEAD}metadata:\n  big: &a "${'x'.repeat(800_000)}"\n  copies:\n${'    - *a\n'.repeat(1000)}topology_template:\n  node_templates:\n    s: { type: tosca.nodes.Compute }\n`;
+    await expectVersionAnswersDuring(async () => {
+      const r = await post(body);
+      expect(r.status).toBe(400);
+      expect(r.json().message).toMatch(/too large once aliases are expanded \(over \d+ bytes/);
+    });
+  });
+
+  test('300 pattern constraints with catastrophic regexes: answered in linear time', async () => {
+    // 300 different patterns: a per-pattern time limit with a cache of slow patterns pays each one
+    const inputs = Array.from({ length: 300 }, (_, i) => `    i${i}:\n      type: string\n      default: ${'a'.repeat(40)}!\n      constraints:\n        - pattern: "(a+)+(x{${i}})?$"\n`).join('');
+    await expectVersionAnswersDuring(async () => {
+      const r = await post(`${HEAD}topology_template:\n  inputs:\n${inputs}  node_templates:\n    s: { type: tosca.nodes.Compute }\n`);
+      expect(r.status).toBe(400);
+      expect(r.json().message).toMatch(/does not match pattern/);
+    });
+  });
+
+  test('20 catastrophic ?filter= at once over a bait template: answered, others unaffected', async () => {
+    const bait = await post(`${HEAD}# ${'a'.repeat(20_000)}!\ntopology_template:\n  node_templates:\n    s: { type: tosca.nodes.Compute }\n`);
+    expect(bait.status).toBe(200);
+    await expectVersionAnswersDuring(async () => {
+      const rs = await Promise.all(Array.from({ length: 20 }, () =>
+        call(srv.url, 'GET', `/infrastructures?filter=${encodeURIComponent('(a+)+$')}`, { auth: AUTH, accept: 'application/json' })));
+      for (const r of rs) expect(r.status).toBe(200);
+    });
+  });
+
+  test('a 97 MB import is cut at the fetch size cap (5 MB) with a 400', async () => {
+    await expectVersionAnswersDuring(async () => {
+      const r = await post(importing(`${internalUrl}/huge.yaml`), open!.url);
+      expect(r.status).toBe(400);
+      expect(r.json().message).toMatch(/larger than 5242880 bytes/);
+    });
+  });
+
+  test('PUT /infrastructures (import) of 1,500 VMs (9,000 with a bigger --body-limit) is held to the 1,000-VM cap', async () => {
+    const created = await post(`${HEAD}topology_template:\n  node_templates:\n    s: { type: tosca.nodes.Compute }\n`);
+    expect(created.status).toBe(200);
+    const id = created.json().uri.split('/').pop();
+    const doc = JSON.parse((await call(srv.url, 'GET', `/infrastructures/${id}/data`, { auth: AUTH, accept: 'application/json' })).json().data);
+    const vm = { ...doc.vms[0], contmsg: '' };
+    doc.vms = Array.from({ length: 1500 }, (_, i) => ({ ...vm, id: String(i) }));
+    doc.plan.computes[0].count = 900;
+    doc.nextVmId = 1500;
+    const r = await call(srv.url, 'PUT', '/infrastructures', { auth: AUTH, type: 'application/json', accept: 'application/json', body: JSON.stringify(doc) });
+    expect(r.status).toBe(400);
+    expect(r.json().message).toMatch(/at most 1000 VMs/);
+  });
+
+  test('adding resources past the cap is refused (elasticity adds through the same path)', async () => {
+    const tpl = (n: number) => `${HEAD}topology_template:\n  node_templates:\n    s:\n      type: tosca.nodes.Compute\n      capabilities:\n        scalable:\n          properties: { count: ${n} }\n`;
+    const created = await post(tpl(1));
+    const id = created.json().uri.split('/').pop();
+    const add = (n: number) => call(srv.url, 'POST', `/infrastructures/${id}`, { auth: AUTH, type: 'text/yaml', accept: 'application/json', body: tpl(n).replace('    s:', '    w:') });
+    const r = await add(1000);
+    expect(r.status).toBe(400);
+    expect(r.json().message).toMatch(/more than 1000 VMs in all|at most 1000 VMs/);
+  });
 });
