@@ -180,7 +180,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
     });
     const service = elastic.attach(engine.service);
     await elastic.start(); // resumes every elastic infrastructure with its saved deadlines
-    const app = createApp({ service, logger, version: packageVersion(), secretKey, bodyLimit: cfg.bodyLimit, elasticity: elastic, metrics });
+    const app = createApp({ service, logger, version: packageVersion(), secretKey, bodyLimit: cfg.bodyLimit, elasticity: elastic, metrics, metricsToken: cfg.metricsToken });
     const server = await listen(app.listen.bind(app), cfg.host, cfg.port);
     answerClientErrors(server, logger);
     const { port } = server.address() as AddressInfo;
