@@ -145,6 +145,25 @@ function sshConfigurator(cfg: ServeConfig, imports: { importMap?: ImportMap; imp
   });
 }
 
+/**
+ * The data dir holds the server key, the database (every user's sealed credentials), the caches
+ * and SSH work files: 0700, and whatever the server creates from now on (SQLite's -wal/-shm,
+ * downloads, artifacts) 0600 through the umask; database files left by an older version are fixed.
+ */
+function privateDataDir(cfg: ServeConfig): void {
+  process.umask(0o077);
+  fs.mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(cfg.dataDir, 0o700);
+  const db = /^sqlite:(.*)$/.exec(cfg.db)?.[1];
+  for (const file of db ? [db, `${db}-wal`, `${db}-shm`, `${db}-journal`] : []) {
+    try {
+      fs.chmodSync(file, 0o600);
+    } catch {
+      // not created yet
+    }
+  }
+}
+
 /** The guards of every fetch of a URL a user wrote (imports, artifacts). */
 function fetchPolicy(cfg: ServeConfig): FetchPolicy {
   return { allowPrivate: cfg.allowPrivateFetch, maxBytes: cfg.maxFetchBytes };
@@ -165,7 +184,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
   let engine: Engine | undefined;
   let elastic: ElasticRuntime | undefined;
   try {
-    fs.mkdirSync(cfg.dataDir, { recursive: true });
+    privateDataDir(cfg);
     const secretKey = serverKey(cfg, env, logger);
     const imports = cfg.importMap ? readImportMap(cfg.importMap) : {};
     store = await openStore(cfg.db);

@@ -52,7 +52,7 @@ beforeAll(async () => {
   await new Promise<void>((ok) => internal.listen(0, '127.0.0.1', ok));
   internalUrl = `http://127.0.0.1:${(internal.address() as AddressInfo).port}`;
   [srv, open] = await Promise.all([
-    spawnServer(dataDir, ['--import-map', path.join(dir, 'map.json')], {}, { fromSource: true }),
+    spawnServer(dataDir, ['--import-map', path.join(dir, 'map.json'), '--metrics-token', 'metrics-s3cret'], {}, { fromSource: true }),
     spawnServer(path.join(dir, 'data-open'), ['--allow-private-fetch'], {}, { fromSource: true }),
   ]);
 }, 60_000);
@@ -81,6 +81,35 @@ function streamHuge(res: import('node:http').ServerResponse, bytes: number): voi
 
 const post = (body: string, base = srv.url): Promise<Reply> =>
   call(base, 'POST', '/infrastructures', { auth: AUTH, type: 'text/yaml', body, accept: 'application/json' });
+
+describe('smaller items', () => {
+  test('/metrics shows no infrastructure ids without the --metrics-token bearer', async () => {
+    const created = await post(`${HEAD}topology_template:\n  node_templates:\n    s: { type: tosca.nodes.Compute }\n`);
+    const id = created.json().uri.split('/').pop() as string;
+    // an elastic infrastructure would label its gauges with its id; any line naming it is a leak
+    const anonymous = await call(srv.url, 'GET', '/metrics');
+    expect(anonymous.status).toBe(200);
+    expect(anonymous.text).not.toContain(id);
+    expect(anonymous.text).not.toMatch(/infrastructure="/);
+    const wrong = await call(srv.url, 'GET', '/metrics', { headers: { Authorization: 'Bearer nope' } });
+    expect(wrong.text).not.toMatch(/infrastructure="/);
+    const operator = await call(srv.url, 'GET', '/metrics', { headers: { Authorization: 'Bearer metrics-s3cret' } });
+    expect(operator.text).toMatch(/tosca_im_infrastructures/);
+  });
+
+  test.each([['__proto__'], ['constructor'], ['prototype']])('auth key %s: a plain "unknown key" 400', async (key) => {
+    const r = await call(srv.url, 'GET', '/infrastructures', { auth: `id = im; type = InfrastructureManager; username = a; password = b; ${key} = x` });
+    expect(r.status).toBe(400);
+    expect(r.text).toMatch(new RegExp(`unknown key "${key}"`));
+  });
+
+  test('data dir 0700; database, WAL, key and cached files 0600', () => {
+    expect(fs.statSync(dataDir).mode & 0o777).toBe(0o700);
+    const files = fs.readdirSync(dataDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+    expect(files.map((f) => f.name)).toEqual(expect.arrayContaining(['tosca-im.db', 'tosca-im.db-wal', 'secret.key']));
+    for (const f of files) expect([f.name, fs.statSync(path.join(f.parentPath ?? f.path, f.name)).mode & 0o777]).toEqual([f.name, 0o600]);
+  });
+});
 
 describe('no local reads in server mode', () => {
   test.each([
