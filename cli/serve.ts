@@ -3,9 +3,12 @@
  *
  *   tosca-im serve [--host 127.0.0.1] [--port 8800] [--db sqlite:./data/tosca-im.db|postgres://...]
  *                  [--log-level info] [--import-map FILE] [--data-dir ./data]
+ *                  [--allow-private-fetch] [--max-fetch-bytes 5mb] [--metrics-token TOKEN]
  *
  * Every option has an environment twin (TOSCA_IM_HOST, TOSCA_IM_PORT, TOSCA_IM_DB, TOSCA_IM_LOG_LEVEL,
- * TOSCA_IM_IMPORT_MAP, TOSCA_IM_DATA_DIR, TOSCA_IM_BODY_LIMIT, TOSCA_IM_POOL_SIZE); the flag wins.
+ * TOSCA_IM_IMPORT_MAP, TOSCA_IM_DATA_DIR, TOSCA_IM_BODY_LIMIT, TOSCA_IM_POOL_SIZE,
+ * TOSCA_IM_ALLOW_PRIVATE_FETCH=1, TOSCA_IM_MAX_FETCH_BYTES, TOSCA_IM_METRICS_TOKEN); the flag wins.
+ * The guards these tune are described in docs/security.md.
  * TOSCA_IM_SECRET_KEY gives the server key, else <data-dir>/secret.key is created on first start.
  * Logs (pino JSON) go to stderr; stdout gets one line: "tosca-im listening on http://HOST:PORT".
  */
@@ -27,6 +30,7 @@ import { storeMetrics } from '../server/metrics';
 import { Registry } from 'prom-client';
 import { openStore, StoreUrlError, type Store } from '../server/store';
 import { loadImportMap, type ImportMap, type LoadedImportMap } from '../tosca';
+import { DEFAULT_MAX_FETCH_BYTES, type FetchPolicy } from '../lib/fetch';
 
 export interface ServeConfig {
   host: string;
@@ -37,6 +41,11 @@ export interface ServeConfig {
   importMap?: string;
   bodyLimit: string;
   poolSize?: number;
+  /** Imports and artifacts by URL may reach loopback/private/link-local addresses (docs/security.md). */
+  allowPrivateFetch: boolean;
+  maxFetchBytes: number;
+  /** Bearer token that unlocks per-infrastructure series on /metrics; without it they are hidden. */
+  metricsToken?: string;
 }
 
 export class UsageError extends Error {}
@@ -58,21 +67,28 @@ const OPTIONS = {
   'data-dir': { type: 'string', env: 'TOSCA_IM_DATA_DIR' },
   'body-limit': { type: 'string', env: 'TOSCA_IM_BODY_LIMIT' },
   'pool-size': { type: 'string', env: 'TOSCA_IM_POOL_SIZE' },
+  'allow-private-fetch': { type: 'boolean', env: 'TOSCA_IM_ALLOW_PRIVATE_FETCH' },
+  'max-fetch-bytes': { type: 'string', env: 'TOSCA_IM_MAX_FETCH_BYTES' },
+  'metrics-token': { type: 'string', env: 'TOSCA_IM_METRICS_TOKEN' },
 } as const;
 
 export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServeConfig {
-  let values: Record<string, string | undefined>;
+  let values: Record<string, string | boolean | undefined>;
   try {
     values = parseArgs({
       args: argv,
-      options: Object.fromEntries(Object.keys(OPTIONS).map((k) => [k, { type: 'string' as const }])),
+      options: Object.fromEntries(Object.entries(OPTIONS).map(([k, o]) => [k, { type: o.type }])),
       strict: true,
       allowPositionals: false,
-    }).values as Record<string, string | undefined>;
+    }).values as Record<string, string | boolean | undefined>;
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const get = (name: keyof typeof OPTIONS) => values[name] ?? (env[OPTIONS[name].env] || undefined);
+  const get = (name: keyof typeof OPTIONS): string | undefined => {
+    const v = values[name];
+    return typeof v === 'string' ? v : (env[OPTIONS[name].env] || undefined);
+  };
+  const flag = (name: keyof typeof OPTIONS): boolean => values[name] === true || /^(1|true|yes)$/i.test(env[OPTIONS[name].env] ?? '');
   const dataDir = get('data-dir') ?? './data';
   const port = Number(get('port') ?? 8800);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid port "${get('port')}"`);
@@ -87,7 +103,17 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServeConfig 
   const poolText = get('pool-size');
   const poolSize = poolText === undefined ? undefined : Number(poolText);
   if (poolSize !== undefined && (!Number.isInteger(poolSize) || poolSize < 1)) throw new UsageError(`invalid pool size "${poolText}"`);
+  const fetchBytesText = get('max-fetch-bytes') ?? String(DEFAULT_MAX_FETCH_BYTES);
+  let maxFetchBytes: number;
+  try {
+    maxFetchBytes = parseByteSize(fetchBytesText);
+  } catch {
+    throw new UsageError(`invalid max fetch bytes "${fetchBytesText}" (e.g. 5mb, 512kb, 100000)`);
+  }
   return {
+    allowPrivateFetch: flag('allow-private-fetch'),
+    maxFetchBytes,
+    metricsToken: get('metrics-token'),
     host: get('host') ?? '127.0.0.1',
     port,
     db: get('db') ?? `sqlite:${path.join(dataDir, 'tosca-im.db')}`,
@@ -122,8 +148,32 @@ function readImportMap(file: string): LoadedImportMap {
 function sshConfigurator(cfg: ServeConfig, imports: { importMap?: ImportMap; importMapDir?: string }): SshConfigurator {
   return new SshConfigurator({
     workDir: path.join(cfg.dataDir, 'configure'),
-    artifacts: () => ({ importMap: imports.importMap, importMapDir: imports.importMapDir }),
+    artifacts: () => ({ importMap: imports.importMap, importMapDir: imports.importMapDir, localFiles: false, fetchPolicy: fetchPolicy(cfg) }),
   });
+}
+
+/**
+ * The data dir holds the server key, the database (every user's sealed credentials), the caches
+ * and SSH work files: 0700, and whatever the server creates from now on (SQLite's -wal/-shm,
+ * downloads, artifacts) 0600 through the umask; database files left by an older version are fixed.
+ */
+function privateDataDir(cfg: ServeConfig): void {
+  process.umask(0o077);
+  fs.mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(cfg.dataDir, 0o700);
+  const db = /^sqlite:(.*)$/.exec(cfg.db)?.[1];
+  for (const file of db ? [db, `${db}-wal`, `${db}-shm`, `${db}-journal`] : []) {
+    try {
+      fs.chmodSync(file, 0o600);
+    } catch {
+      // not created yet
+    }
+  }
+}
+
+/** The guards of every fetch of a URL a user wrote (imports, artifacts). */
+function fetchPolicy(cfg: ServeConfig): FetchPolicy {
+  return { allowPrivate: cfg.allowPrivateFetch, maxBytes: cfg.maxFetchBytes };
 }
 
 export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -145,7 +195,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
   let engine: Engine | undefined;
   let elastic: ElasticRuntime | undefined;
   try {
-    fs.mkdirSync(cfg.dataDir, { recursive: true });
+    privateDataDir(cfg);
     const secretKey = serverKey(cfg, env, logger);
     const imports = cfg.importMap ? readImportMap(cfg.importMap) : {};
     store = await openStore(cfg.db);
@@ -155,12 +205,12 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
     storeMetrics(metrics, store);
     elastic = new ElasticRuntime({ store, logger, registry: metrics, shell: configurator });
     engine = await createEngine({
-      store, secretKey, logger, poolSize: cfg.poolSize, ...imports, cacheDir: path.join(cfg.dataDir, 'cache'),
+      store, secretKey, logger, poolSize: cfg.poolSize, ...imports, cacheDir: path.join(cfg.dataDir, 'cache'), fetchPolicy: fetchPolicy(cfg),
       configurator, planner: elastic.planner(),
     });
     const service = elastic.attach(engine.service);
     await elastic.start(); // resumes every elastic infrastructure with its saved deadlines
-    const app = createApp({ service, logger, version: packageVersion(), secretKey, bodyLimit: cfg.bodyLimit, elasticity: elastic, metrics });
+    const app = createApp({ service, logger, version: packageVersion(), secretKey, bodyLimit: cfg.bodyLimit, elasticity: elastic, metrics, metricsToken: cfg.metricsToken });
     const server = await listen(app.listen.bind(app), cfg.host, cfg.port);
     answerClientErrors(server, logger);
     const { port } = server.address() as AddressInfo;

@@ -40,6 +40,8 @@ export interface AppOptions {
   elasticity?: ElasticityApi;
   /** Served at GET /metrics, with the HTTP request metrics added (default: a registry of its own). */
   metrics?: Registry;
+  /** Bearer token that shows per-infrastructure series on GET /metrics (default: never shown). */
+  metricsToken?: string;
 }
 
 export const DEFAULT_BODY_LIMIT = '1mb';
@@ -72,7 +74,7 @@ export function createApp(opts: AppOptions): Express {
   app.use(cloudRoutes(opts.service, endpoint));
   app.use(snapshotRoutes(opts.service, endpoint));
   app.use(elasticityRoutes(opts.service, opts.elasticity ?? noElasticity, endpoint));
-  app.use(metricsRoutes(metrics));
+  app.use(metricsRoutes(metrics, opts.metricsToken));
   app.use(unmatched(allowedMethods(api)));
   app.use(errorHandler(opts.logger, typeof bodyLimit === 'number' ? `${bodyLimit} bytes` : bodyLimit));
   return app;

@@ -1,8 +1,9 @@
-import { mkdtempSync, readdirSync, writeFileSync } from 'fs';
+import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'fs';
 import { createServer, Server } from 'http';
 import { AddressInfo } from 'net';
 import { tmpdir } from 'os';
 import * as path from 'path';
+import { fetchText } from '../lib/fetch';
 import { parseTemplate, planTemplate } from '.';
 import { ImportResolver } from './imports';
 import { parseYaml } from './yaml/source';
@@ -86,21 +87,56 @@ describe('import loading', () => {
     });
     afterAll(() => new Promise<void>((ok) => server.close(() => ok())));
 
+    // the test server is on loopback, which the default fetcher refuses
+    const loopbackOk = (u: string) => fetchText(u, { allowPrivate: true });
+
     test('downloads once into cacheDir, then reads the cached copy', async () => {
       const cacheDir = mkdtempSync(path.join(tmpdir(), 'tosca-cache-'));
-      const plan = await planTemplate(USES(`${base}/types.yaml`), { cacheDir });
+      const plan = await planTemplate(USES(`${base}/types.yaml`), { cacheDir, fetchText: loopbackOk });
       expect(plan.computes.map((c) => c.type)).toEqual(['my.Server']);
       expect(readdirSync(cacheDir)).toHaveLength(1);
       const before = hits;
-      await planTemplate(USES(`${base}/types.yaml`), { cacheDir });
+      await planTemplate(USES(`${base}/types.yaml`), { cacheDir, fetchText: loopbackOk });
       expect(hits).toBe(before);
     });
 
     test('a failed download is a located unresolvable-import error', async () => {
       const cacheDir = mkdtempSync(path.join(tmpdir(), 'tosca-cache-'));
-      await expect(planTemplate(USES(`${base}/missing.yaml`), { cacheDir, fileName: 'm.yaml' })).rejects.toThrow(
-        /^m\.yaml:3:5 imports\.0\.t: unresolvable import .*missing\.yaml: download failed: HTTP 404/,
+      await expect(planTemplate(USES(`${base}/missing.yaml`), { cacheDir, fileName: 'm.yaml', fetchText: loopbackOk })).rejects.toThrow(
+        /^m\.yaml:3:5 imports\.0\.t: unresolvable import .*missing\.yaml: download failed: could not fetch URL .*: HTTP 404/,
       );
     });
+
+    test('the default fetcher refuses a loopback address before connecting', async () => {
+      const cacheDir = mkdtempSync(path.join(tmpdir(), 'tosca-cache-'));
+      const before = hits;
+      await expect(planTemplate(USES(`${base}/types.yaml`), { cacheDir })).rejects.toThrow(/private, loopback, link-local or reserved/);
+      expect(hits).toBe(before);
+    });
+  });
+});
+
+describe('templates from untrusted authors (localFiles: false)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tosca-conf-'));
+  const outside = mkdtempSync(path.join(tmpdir(), 'tosca-outside-'));
+  writeFileSync(path.join(outside, 'secret.yaml'), `${HEAD}description: SECRET-OUTSIDE\n`);
+  mkdirSync(path.join(dir, 'types'));
+  writeFileSync(path.join(dir, 'types', 'types.yaml'), TYPES);
+  symlinkSync(path.join(outside, 'secret.yaml'), path.join(dir, 'types', 'link.yaml'));
+  const opts = { localFiles: false, importMapDir: dir, importMap: { 'https://types.example.org/': 'types/' } };
+
+  test.each([['/etc/passwd'], ['../../../etc/passwd'], ['file:///etc/passwd'], [path.join(outside, 'secret.yaml')]])(
+    'a local path (%s) is refused without reading it', async (spec) => {
+      await expect(planTemplate(USES(spec), opts)).rejects.toThrow(/local paths are not allowed/);
+    });
+
+  test('a mapped URL cannot leave the map folder by .. (plain or encoded) or a symlink; one message for all', async () => {
+    await expect(planTemplate(USES('https://types.example.org/types.yaml'), opts)).resolves.toBeDefined();
+    for (const u of ['https://types.example.org/../../../../etc/passwd', 'https://types.example.org/%2e%2e/%2e%2e/etc/passwd',
+      'https://types.example.org/link.yaml', 'https://types.example.org/missing.yaml', 'https://types.example.org/']) {
+      const err = await planTemplate(USES(u), opts).then(() => undefined, (e: Error) => e);
+      expect(err?.message).toMatch(/not found in the import map|not in the import map/);
+      expect(err?.message).not.toMatch(/SECRET-OUTSIDE|root:|ENOENT|EISDIR/);
+    }
   });
 });

@@ -37,6 +37,10 @@ export interface PlanOptions {
   cacheDir?: string;
   /** Accept duplicate keys in the template (last wins), as IM/PyYAML silently do. Default: located error. */
   allowDuplicateKeys?: boolean;
+  /** Imports may be local paths (the command line). Default true; templates from the API set false. */
+  localFiles?: boolean;
+  /** Downloads an import by URL (default: lib/fetch's guarded fetch, private addresses refused). */
+  fetchText?: (url: string) => Promise<string>;
 }
 
 /** Parse a template and resolve its imports and types (no inputs needed yet). Throws ToscaError. */

@@ -6,6 +6,7 @@ import aws4 from 'aws4';
 import { parseStringPromise } from 'xml2js';
 import { HttpResponse, RetryPolicy, defaultRetry, httpRequest } from '../shared/http';
 import { sleep } from '../../lib/sleep';
+import { unrecognisedBody } from '../../lib/fetch';
 
 export const EC2_API_VERSION = '2016-11-15';
 
@@ -122,13 +123,13 @@ export class Ec2Client {
   private async parseAnswer(action: string, res: HttpResponse): Promise<XmlNode> {
     const doc = (await parseStringPromise(res.text, { explicitArray: false, ignoreAttrs: true })) as XmlNode;
     const root = doc[`${action}Response`] ?? Object.values(doc)[0];
-    if (!root || typeof root !== 'object') throw new Ec2ApiError('InvalidResponse', `Unexpected answer to ${action}: ${res.text.slice(0, 200)}`, res.status, action);
+    if (!root || typeof root !== 'object') throw new Ec2ApiError('InvalidResponse', `Unexpected answer to ${action}: ${unrecognisedBody(res.text, 500)}`, res.status, action);
     return root as XmlNode;
   }
 
   private async parseError(action: string, res: HttpResponse): Promise<Ec2ApiError> {
     let code = `HTTP${res.status}`;
-    let message = res.text.slice(0, 300) || `HTTP ${res.status}`;
+    let message = res.text.trim() ? unrecognisedBody(res.text, res.status) : `HTTP ${res.status}`;
     let requestId: string | undefined;
     try {
       const doc = (await parseStringPromise(res.text, { explicitArray: false, ignoreAttrs: true })) as XmlNode;

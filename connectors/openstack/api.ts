@@ -67,7 +67,7 @@ export class OpenStackApi {
       if ((res.status >= 200 && res.status < 300) || o.accept?.includes(res.status)) {
         return { status: res.status, body: (res.text ? safeJson(res.text) : undefined) as T };
       }
-      const { message, type } = parseErrorBody(res.text);
+      const { message, type } = parseErrorBody(res.text, res.status);
       throw new OpenStackApiError(res.status, service, call, message, type);
     }
   }

@@ -1,5 +1,6 @@
 /** OpenStack API failures as CloudErrors that say which call failed and why, in the cloud's words. */
 import { CloudError } from '../../lib/errors';
+import { unrecognisedBody } from '../../lib/fetch';
 
 export type ServiceType = 'identity' | 'compute' | 'network' | 'image' | 'volumev3';
 
@@ -26,7 +27,7 @@ function isQuota(status: number, message: string, type?: string): boolean {
 }
 
 /** Pull the message out of Nova ({"itemNotFound":{message}}), Neutron ({"NeutronError":{...}}), Keystone ({"error":{...}}) or Glance (HTML) bodies. */
-export function parseErrorBody(text: string): { message: string; type?: string } {
+export function parseErrorBody(text: string, status = 500): { message: string; type?: string } {
   try {
     const body = JSON.parse(text) as Record<string, unknown>;
     const neutron = body.NeutronError as { message?: string; type?: string } | undefined;
@@ -40,8 +41,8 @@ export function parseErrorBody(text: string): { message: string; type?: string }
   } catch {
     /* not JSON: Glance answers HTML */
   }
-  const plain = text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
-  return { message: plain.slice(0, 300) || 'no details' };
+  // the endpoint is whatever host the user's credential names: quote its page only briefly, never a 5xx
+  return { message: text.trim() ? unrecognisedBody(text, status) : 'no details' };
 }
 
 /** The cloud could not be reached (connection refused, DNS, timeout): the outcome of the call is unknown. */

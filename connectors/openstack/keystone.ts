@@ -133,7 +133,7 @@ export class KeystoneSession {
   }
 
   private fail(res: HttpResponse, call: string): Error {
-    const { message, type } = parseErrorBody(res.text);
+    const { message, type } = parseErrorBody(res.text, res.status);
     const e = new OpenStackApiError(res.status, 'identity', call, message, type);
     if (res.status === 401) e.message = `OpenStack credential "${this.s.credentialId}" was rejected by Keystone (${call}): ${message}`;
     return e;

@@ -82,6 +82,8 @@ function splitTokens(line: string, lineNo: number): string[] {
   return tokens;
 }
 
+const OBJECT_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 export function parseLine(text: string, lineNo: number): AuthLine | null {
   const line: AuthLine = {};
   splitTokens(text, lineNo).forEach((token, i) => {
@@ -90,7 +92,9 @@ export function parseLine(text: string, lineNo: number): AuthLine | null {
     // The token may be a pasted secret: name its position, never its text.
     if (!m) throw malformed(lineNo, `item ${i + 1} is not "key = value"`, line.type);
     const [, key, value] = m;
-    if (key in line) throw malformed(lineNo, `key "${key}" appears twice`, line.type);
+    // names of Object's own machinery are no IM key: a plain refusal, not "appears twice" (`key in {}`)
+    if (OBJECT_KEYS.has(key)) throw malformed(lineNo, `unknown key "${key}"`, line.type);
+    if (Object.hasOwn(line, key)) throw malformed(lineNo, `key "${key}" appears twice`, line.type);
     line[key] = value.trim();
   });
   if (Object.keys(line).length === 0) return null;

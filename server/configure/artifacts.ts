@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, resolve as resolvePath } from 'node:path';
 import type { OperationPlan } from '../../tosca/plan';
-import { httpRequest } from '../../connectors/shared/http';
+import { ImportResolver } from '../../tosca/imports';
+import { guardedFetch, type FetchPolicy } from '../../lib/fetch';
 import { ArtifactError } from './errors';
 
 export interface ArtifactSources {
@@ -21,6 +22,10 @@ export interface ArtifactSources {
   inline?: Record<string, string>;
   /** Download artifacts by URL that nothing above provides. Default true. */
   allowDownload?: boolean;
+  /** Read artifacts from local paths (baseDir, absolute paths). Default true; the server sets false. */
+  localFiles?: boolean;
+  /** Guards of artifact downloads (lib/fetch; default: private addresses refused, 5 MB). */
+  fetchPolicy?: FetchPolicy;
 }
 
 export interface Artifact {
@@ -32,17 +37,6 @@ export interface Artifact {
 }
 
 const isUrl = (s: string) => /^https?:\/\//i.test(s);
-
-function mapUrl(url: string, map: Record<string, string>, dir: string): string | undefined {
-  let best: { len: number; path: string } | undefined;
-  for (const [prefix, target] of Object.entries(map)) {
-    if (!isUrl(prefix)) continue;
-    const re = new RegExp('^' + prefix.split('{ref}').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[^/]+'));
-    const m = re.exec(url);
-    if (m && (!best || prefix.length > best.len)) best = { len: prefix.length, path: resolvePath(dir, target) + (target.endsWith('/') ? '/' : '') + url.slice(m[0].length) };
-  }
-  return best?.path;
-}
 
 export class ArtifactStore {
   private readonly downloads = new Map<string, Promise<Buffer>>();
@@ -73,10 +67,10 @@ export class ArtifactStore {
   private download(url: string): Promise<Buffer> {
     let p = this.downloads.get(url);
     if (!p) {
-      p = httpRequest({ method: 'GET', url, idempotent: true, timeoutMs: 60_000 }).then(
+      p = guardedFetch(url, { totalTimeoutMs: 60_000, ...this.sources.fetchPolicy }).then(
         (res) => {
           if (res.status >= 400) throw new ArtifactError(`artifact ${url}: HTTP ${res.status}`);
-          return Buffer.from(res.text);
+          return res.body;
         },
         (e: Error) => { throw new ArtifactError(`artifact ${url}: ${e.message}`); },
       );
@@ -91,13 +85,18 @@ export class ArtifactStore {
     for (const k of [impl.path, impl.url]) if (k !== undefined && inline[k] !== undefined) return Buffer.from(inline[k]);
     const url = impl.url ?? (isUrl(impl.path) ? impl.path : undefined);
     if (url) {
-      const mapped = mapUrl(url, importMap, importMapDir);
-      if (mapped) return readLocal(mapped, impl.path);
+      // the same map and confinement as TOSCA imports: a mapped URL never leaves its map folder
+      const mapped = new ImportResolver({ importMap, importMapDir }).confinedFile(url);
+      if (mapped.mapped) {
+        if (mapped.file === undefined) throw new ArtifactError(`artifact ${url}: not found in the import map`);
+        return readLocal(mapped.file, impl.path);
+      }
       if (!allowDownload) throw new ArtifactError(`artifact ${url}: not in the import map and downloads are disabled`);
       return this.download(url);
     }
     const mapped = importMap[impl.path];
     if (mapped) return readLocal(resolvePath(importMapDir, mapped), impl.path);
+    if (this.sources.localFiles === false) throw new ArtifactError(`artifact ${impl.path}: local paths are not allowed`);
     if (isAbsolute(impl.path)) return readLocal(impl.path, impl.path);
     if (!baseDir) throw new ArtifactError(`artifact ${impl.path}: relative path and no template directory to read it from`);
     return readLocal(resolvePath(baseDir, impl.path), impl.path);

@@ -7,6 +7,7 @@
  *   await engine.close(); await store.close();
  */
 import '../../connectors/all';
+import { fetchText, type FetchPolicy } from '../../lib/fetch';
 import type { ImportMap, PlanOptions } from '../../tosca';
 import type { Store } from '../store/types';
 import type { Configurator } from './configurator';
@@ -35,6 +36,8 @@ export interface EngineOptions {
   importMap?: ImportMap;
   importMapDir?: string;
   cacheDir?: string;
+  /** Guards of import downloads (lib/fetch); templates from the API never read local paths. */
+  fetchPolicy?: FetchPolicy;
   logger?: Logger;
   /** The configuration step (default: mark VMs configured without SSH). */
   configurator?: Configurator;
@@ -51,7 +54,10 @@ export interface Engine {
 
 export async function createEngine(opts: EngineOptions): Promise<Engine> {
   const logger = opts.logger ?? silentLogger;
-  const planOptions: PlanOptions = { importMap: opts.importMap, importMapDir: opts.importMapDir, cacheDir: opts.cacheDir };
+  const planOptions: PlanOptions = {
+    importMap: opts.importMap, importMapDir: opts.importMapDir, cacheDir: opts.cacheDir,
+    localFiles: false, fetchText: (url) => fetchText(url, opts.fetchPolicy),
+  };
   const tuning: EngineTuning = { ...defaultTuning(), ...opts.tuning };
   const ctx = new EngineContext(
     opts.store, new SecretBox(opts.secretKey), opts.configurator ?? new NoopConfigurator(), logger,

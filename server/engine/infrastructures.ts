@@ -7,7 +7,7 @@ import * as crypto from 'crypto';
 import type { CloudCredential } from '../../connectors/types';
 import { connectorFor, supportedCloudTypes } from '../../connectors/registry';
 import type { ComputePlan, Plan } from '../../tosca/plan';
-import { RegexTimeoutError, testWithin } from '../../tosca/regex';
+import { linearRegex, testAll, UnsupportedRegexError } from '../../tosca/regex';
 import type { InfrastructureRecord, NewVm, VmRecord } from '../store/types';
 import { CloudError, ConflictError, InfrastructureNotFoundError, InvalidInputError, VmNotFoundError } from '../errors';
 import type { AddResourcesOptions, Caller, ChangeOptions, CreateOptions, DestroyRequestOptions, InfrastructureService, StateView, VmView } from './service';
@@ -15,7 +15,7 @@ import { liveVms, planWithLiveCounts, type EngineContext } from './context';
 import { stateView } from './state';
 import { evaluateOutputs } from './outputs';
 import { infrastructureRadlText } from './radl';
-import { mergeTemplates, planOrReject, templateWithCounts } from './templates';
+import { assertVmCap, mergeTemplates, planOrReject, templateWithCounts } from './templates';
 import { generateSshKeyPair } from '../configure/keys';
 import { exportInfrastructure, importedPlan, importedVms, parseExport } from './transfer';
 import { Cancelled } from './runner';
@@ -59,24 +59,18 @@ export class InfrastructureServiceImpl implements InfrastructureService {
   // ---- reads ------------------------------------------------------------------------------------
 
   async list(caller: Caller, filter?: string): Promise<string[]> {
-    let re: RegExp | undefined;
-    if (filter) {
-      try {
-        re = new RegExp(filter);
-      } catch (e) {
-        throw new InvalidInputError(`Invalid filter regular expression: ${(e as Error).message}`);
-      }
-    }
-    if (!re) return this.ctx.store.listInfrastructureIds(caller.owner);
-    const infs = await this.ctx.store.listInfrastructures(caller.owner);
+    if (!filter) return this.ctx.store.listInfrastructureIds(caller.owner);
+    let re;
     try {
-      // The pattern and the templates are the caller's: bound the time, or one request stalls every other.
-      const hits = testWithin(re, infs.map((i) => i.template), 500);
-      return infs.filter((_, n) => hits[n]).map((i) => i.id);
+      // The pattern and the templates are the caller's: a linear-time engine, or one request stalls every other.
+      re = linearRegex(filter);
     } catch (e) {
-      if (e instanceof RegexTimeoutError) throw new InvalidInputError(`Invalid filter regular expression: ${e.message}`);
+      if (e instanceof UnsupportedRegexError) throw new InvalidInputError(`Invalid filter regular expression: ${e.message}`);
       throw e;
     }
+    const infs = await this.ctx.store.listInfrastructures(caller.owner);
+    const hits = testAll(re, infs.map((i) => i.template));
+    return infs.filter((_, n) => hits[n]).map((i) => i.id);
   }
 
   async vmIds(caller: Caller, infId: string): Promise<string[]> {
@@ -222,6 +216,7 @@ export class InfrastructureServiceImpl implements InfrastructureService {
       for (let i = remaining.length; i < c.count; i++) add.push(newVm(c.name, placement.get(c.name)!));
     }
     const after = live.filter((v) => !remove.includes(v.id));
+    assertVmCap(after.length + add.length, 'Error adding resources');
     const counted = planWithLiveCounts(merged, [...after, ...add.map((v) => ({ ...v, removing: false } as VmRecord))]);
     // The deploy job launches every row without a handle: exactly these new ones.
     const recorded = await this.ctx.store.addVms(infId, add, {

@@ -6,6 +6,15 @@ import { isMap, parseDocument, type Document, type YAMLMap } from 'yaml';
 import { planTemplate, ToscaError } from '../../tosca';
 import type { Plan, PlanOptions } from '../../tosca';
 import { InvalidInputError } from '../errors';
+import { MAX_COUNT } from '../../tosca/plan/compute';
+
+/**
+ * The one VM cap of an infrastructure (the template's own: tosca MAX_COUNT), enforced on every path
+ * that creates VMs: create (in the planner), add resources and elasticity (which adds through it), import.
+ */
+export function assertVmCap(total: number, what: string): void {
+  if (total > MAX_COUNT) throw new InvalidInputError(`${what}: an infrastructure has at most ${MAX_COUNT} VMs (asked for ${total})`);
+}
 
 export type Planner = (text: string, opts?: PlanOptions) => Promise<Plan>;
 
@@ -14,12 +23,32 @@ export const defaultPlanner: Planner = planTemplate;
 /** Plans a template, turning every template error into a 400 with its located message. */
 export async function planOrReject(planner: Planner, text: string, opts: PlanOptions): Promise<Plan> {
   if (text.trim() === '') throw new InvalidInputError('Empty TOSCA template');
+  let plan: Plan;
   try {
-    return await planner(text, opts);
+    plan = await planner(text, opts);
   } catch (e) {
     if (e instanceof InvalidInputError) throw e;
     if (e instanceof ToscaError) throw new InvalidInputError(`Error parsing the TOSCA template: ${e.message}`);
     throw e;
+  }
+  if (opts.localFiles === false) rejectLocalArtifacts(plan);
+  return plan;
+}
+
+/**
+ * A template from the API names its artifacts by URL: a path would be read on the server (its key,
+ * its database), so it is refused when the template is posted, not when configuration runs.
+ */
+function rejectLocalArtifacts(plan: Plan): void {
+  const owners = [...plan.computes.map((c) => ({ name: c.name, ops: c.operations ?? [] })),
+    ...plan.software.map((s) => ({ name: s.name, ops: [...s.operations, ...(s.teardown ?? [])] }))];
+  for (const { name, ops } of owners) {
+    for (const op of ops) {
+      const impl = op.implementation;
+      // a bare relative name has no folder to be read from on the server (the configurator refuses it too)
+      if (!impl || impl.url !== undefined || !/^(?:\/|\\|file:|~)|(?:^|[\/\\])\.\.(?:[\/\\]|$)/i.test(impl.path)) continue;
+      throw new InvalidInputError(`Error parsing the TOSCA template: node ${name}, operation ${op.name}: artifact ${impl.path}: local paths are not allowed (use an http(s) URL)`);
+    }
   }
 }
 

@@ -8,6 +8,7 @@ import { MAX_COUNT } from '../../tosca/plan/compute';
 import type { InfrastructurePhase, InfrastructureRecord, NewVm, VmRecord } from '../store/types';
 import { InvalidInputError } from '../errors';
 import type { CloudCredential, VmState } from '../../connectors/types';
+import { assertVmCap } from './templates';
 
 export const EXPORT_FORMAT = 'tosca-im/infrastructure-v1';
 
@@ -107,6 +108,7 @@ export function importedPlan(doc: ExportedInfrastructure, planned: Plan, credent
   for (const [name, count] of counts) {
     if (count < 0 || count > MAX_COUNT) throw new InvalidInputError(`Invalid infrastructure data: the count of "${name}" is out of 0..${MAX_COUNT}`);
   }
+  assertVmCap(Math.max(doc.vms.length, [...counts.values()].reduce((a, b) => a + b, 0)), 'Invalid infrastructure data');
   const plan: Plan = { ...planned, computes: planned.computes.map((c) => (counts.has(c.name) ? { ...c, count: counts.get(c.name)! } : c)) };
   const nodes = new Set(plan.computes.map((c) => c.name));
   const clouds = new Set(credentials.map((c) => c.id));

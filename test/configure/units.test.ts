@@ -1,6 +1,6 @@
 /** The configuration layer's pure parts: attribute resolution, step selection, request merging, env encoding, artifacts. */
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -150,6 +150,7 @@ describe('ArtifactStore', () => {
     writeFileSync(join(dir, 'tpl', 'refs', 'v1', 'x.yml'), '- hosts: all\n');
     const store = new ArtifactStore(join(dir, 'cache'), {
       baseDir: join(dir, 'tpl'), importMap: { 'https://example.org/repo/{ref}/': 'tpl/refs/v1/' }, importMapDir: dir, inline: { 'inline.sh': 'echo inline\n' },
+      fetchPolicy: { allowPrivate: true }, // the artifact server of this test is on loopback
     });
     const a = await store.get({ kind: 'script', path: `${base}/ok.sh` });
     await store.get({ kind: 'script', path: `${base}/ok.sh` });
@@ -165,6 +166,27 @@ describe('ArtifactStore', () => {
     await expect(store.get({ kind: 'script', path: 'nowhere.sh' })).rejects.toThrow(/cannot read/);
     const offline = new ArtifactStore(join(dir, 'cache2'), { allowDownload: false });
     await expect(offline.get({ kind: 'script', path: `${base}/ok.sh` })).rejects.toThrow(/downloads are disabled/);
+  });
+
+  test('server mode: no local paths, no loopback downloads, a mapped URL stays in its map folder', async () => {
+    mkdirSync(join(dir, 'srv', 'scripts'), { recursive: true });
+    writeFileSync(join(dir, 'srv', 'scripts', 'ok.sh'), 'echo mapped\n');
+    writeFileSync(join(dir, 'srv', 'secret.key'), 'SERVER-KEY');
+    const server = new ArtifactStore(join(dir, 'cache3'), {
+      baseDir: join(dir, 'srv'), localFiles: false, importMapDir: join(dir, 'srv'), importMap: { 'https://example.org/s/': 'scripts/' },
+      allowDownload: false, // no DNS query leaves this machine
+    });
+    symlinkSync(join(dir, 'srv', 'secret.key'), join(dir, 'srv', 'scripts', 'link.sh'));
+    expect((await server.get({ kind: 'script', path: 'https://example.org/s/ok.sh' })).content.toString()).toBe('echo mapped\n');
+    await expect(server.get({ kind: 'script', path: join(dir, 'srv', 'secret.key') })).rejects.toThrow(/local paths are not allowed/);
+    await expect(server.get({ kind: 'script', path: 'secret.key' })).rejects.toThrow(/local paths are not allowed/);
+    for (const path of ['https://example.org/s/../secret.key', 'https://example.org/s/%2e%2e/secret.key', 'https://example.org/s/link.sh']) {
+      const escape = await server.get({ kind: 'script', path }).catch((e: Error) => e);
+      expect((escape as Error).message).toMatch(/not found in the import map|not in the import map/);
+      expect((escape as Error).message).not.toMatch(/SERVER-KEY/);
+    }
+    const online = new ArtifactStore(join(dir, 'cache4'), { localFiles: false });
+    await expect(online.get({ kind: 'script', path: `${base}/ok.sh` })).rejects.toThrow(/private, loopback/);
   });
 });
 

@@ -7,6 +7,9 @@ import * as path from 'node:path';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { createApp } from '../../server/app';
+
+/** The bearer that shows per-infrastructure series on /metrics. */
+export const METRICS_TOKEN = 'metrics-test-token';
 import { createEngine, type Engine } from '../../server/engine';
 import type { Configurator } from '../../server/engine/configurator';
 import { TEST_SECRET_KEY } from '../engine-fixtures';
@@ -38,7 +41,7 @@ export async function startElasticServer(dbFile: string, exec: RemoteExec, opts:
   const engine: Engine = await createEngine({ store, secretKey: TEST_SECRET_KEY, logger, planner: runtime.planner(), configurator: opts.configurator, ...imports });
   const service = runtime.attach(engine.service);
   await runtime.start();
-  const srv: Running = await listen(createApp({ service, logger, version: 'test', secretKey: TEST_SECRET_KEY, elasticity: runtime, metrics: registry }));
+  const srv: Running = await listen(createApp({ service, logger, version: 'test', secretKey: TEST_SECRET_KEY, elasticity: runtime, metrics: registry, metricsToken: METRICS_TOKEN }));
   return {
     url: srv.url,
     runtime,

@@ -17,7 +17,7 @@ import type { RemoteExec } from '../../server/elastic/probes/types';
 import { corpusDir } from '../tosca/corpus';
 import { call, imAuth } from '../api/http';
 import { waitFor } from './api-harness';
-import { startElasticServer, type ElasticServer } from './elastic-harness';
+import { METRICS_TOKEN, startElasticServer, type ElasticServer } from './elastic-harness';
 
 jest.setTimeout(60_000);
 
@@ -154,7 +154,10 @@ describe('elasticity in the server (engine + SQLite + Dummy, real HTTP)', () => 
   });
 
   test('/metrics: the elastic gauges and the server metrics, in Prometheus text', async () => {
-    const m = await call(srv.url, 'GET', '/metrics');
+    const anonymous = await call(srv.url, 'GET', '/metrics');
+    expect(anonymous.text).not.toContain(infId); // no infrastructure ids without the metrics token
+    expect(anonymous.text).toMatch(/elastic_scale_actions_total\{kind="add",result="ok"\} 1/);
+    const m = await call(srv.url, 'GET', '/metrics', { headers: { Authorization: `Bearer ${METRICS_TOKEN}` } });
     expect(m.status).toBe(200);
     expect(m.type).toBe('text/plain');
     expect(m.text).toContain(`elastic_nodes{infrastructure="${infId}",state="booting"} 3`);
@@ -197,7 +200,7 @@ describe('elasticity in the server (engine + SQLite + Dummy, real HTTP)', () => 
 
     // Destroy unregisters it.
     expect((await req('DELETE', `/infrastructures/${infId}`)).status).toBe(200);
-    expect((await call(srv.url, 'GET', '/metrics')).text).not.toContain(`infrastructure="${infId}"`);
+    expect((await call(srv.url, 'GET', '/metrics', { headers: { Authorization: `Bearer ${METRICS_TOKEN}` } })).text).not.toContain(`infrastructure="${infId}"`);
   });
 
   test('the INDIGO/EC3 elastic cluster template (ElasticCluster + lrms + wn) deploys with its policy', async () => {
@@ -219,7 +222,7 @@ describe('elasticity in the server (engine + SQLite + Dummy, real HTTP)', () => 
     expect((await req('GET', `/infrastructures/${id}/elasticity`)).status).toBe(200);
     const data = (await req('GET', `/infrastructures/${id}/data?delete=yes`, { accept: 'application/json' })).json().data as string;
     expect((await req('GET', `/infrastructures/${id}/elasticity`)).status).toBe(404);
-    expect((await call(srv.url, 'GET', '/metrics')).text).not.toContain(`infrastructure="${id}"`);
+    expect((await call(srv.url, 'GET', '/metrics', { headers: { Authorization: `Bearer ${METRICS_TOKEN}` } })).text).not.toContain(`infrastructure="${id}"`);
     const imported = await req('PUT', '/infrastructures', { type: 'application/json', body: data });
     expect(imported.status).toBe(200);
     const newId = imported.text.split('/').pop()!;

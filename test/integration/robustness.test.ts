@@ -344,14 +344,13 @@ it('refuses a burst of 150 concurrent bad requests, each with a 4xx', async () =
   replies.forEach((reply, i) => expectRefused(all[i], reply));
 });
 
-it('stops a filter with catastrophic backtracking at its time limit (500 ms) with a 400', async () => {
+it('answers a filter with catastrophic backtracking at once (linear-time engine)', async () => {
   // Alice's own template holds the text the pattern backtracks on.
   const bait = `${clusterTemplate(1)}# ${'a'.repeat(40)}!\n`;
   const created = await call(srv.url, 'POST', '/infrastructures', { auth: MALLORY, type: 'text/yaml', body: bait });
   expect(created.status).toBe(200);
   const r = await rawRequest(srv.url, { method: 'GET', path: `/infrastructures?filter=${encodeURIComponent('(a+)+$')}`, headers: { Authorization: MALLORY } });
-  expect(r.status).toBe(400);
-  expect(r.text).toMatch(/filter regular expression.*did not finish/);
+  expect(r.status).toBe(200);
   expect(r.ms).toBeLessThan(5_000);
 });
 
@@ -369,7 +368,7 @@ it('refuses a TOSCA pattern constraint with catastrophic backtracking with a 400
 `;
   const r = await rawRequest(srv.url, { method: 'POST', path: '/infrastructures', headers: { Authorization: ALICE, 'Content-Type': 'text/yaml' }, body: template });
   expect(r.status).toBe(400);
-  expect(r.text).toMatch(/pattern .* takes too long/);
+  expect(r.text).toMatch(/does not match pattern/);
   expect(r.ms).toBeLessThan(5_000);
 });
 

@@ -40,4 +40,18 @@ describe('parseYaml', () => {
     const f = parseYaml('base: &b { x: 1 }\nother:\n  <<: *b\n  y: 2\n', 'm.yaml');
     expect(f.value).toEqual({ base: { x: 1 }, other: { x: 1, y: 2 } });
   });
+
+  test('a big text is located by a linear scan, without the slow syntax tree', () => {
+    const pad = `pad: "${'p'.repeat(100_000)}"\n`;
+    const f = parseYaml(`${pad}top:\n  list:\n    - a\n  other:\n    key: 1\n`, 'x.yaml');
+    const t = performance.now();
+    expect(f.locate(['top', 'other', 'key'])).toEqual({ line: 6, column: 5 });
+    expect(performance.now() - t).toBeLessThan(50);
+  });
+
+  test('aliases are bounded by the bytes they expand to, not only by nodes', () => {
+    const text = `big: &a "${'x'.repeat(100_000)}"\ncopies:\n${'  - *a\n'.repeat(200)}`;
+    expect(() => parseYaml(text, 'x.yaml')).toThrow(/too large once aliases are expanded \(over 8388608 bytes/);
+    expect(parseYaml(`a: &a "${'x'.repeat(1000)}"\nb: *a\n`, 'x.yaml').value).toEqual({ a: 'x'.repeat(1000), b: 'x'.repeat(1000) });
+  });
 });

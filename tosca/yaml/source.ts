@@ -54,6 +54,7 @@ export class SourceFile {
 
   /** Line and column of the deepest node on `path` (the key of a map entry when the path ends on one). */
   locate(path: YamlPath): { line: number; column: number } {
+    if (this.text.length > EXACT_LOCATE_MAX) return approximateLocation(this.text, path);
     let node: unknown = this.doc?.contents;
     let offset = -1;
     for (const seg of path) {
@@ -87,6 +88,7 @@ export class SourceFile {
   /** The path of the innermost map key / sequence item whose range contains `offset`. */
   pathAt(offset: number): (string | number)[] {
     const path: (string | number)[] = [];
+    if (this.text.length > EXACT_LOCATE_MAX) return path;
     let node: unknown = this.doc?.contents;
     for (;;) {
       if (isMap(node)) {
@@ -143,6 +145,7 @@ const SCHEMA = jsyaml.FAILSAFE_SCHEMA.extend({ implicit: [T.null, bool11, T.int,
  * (PyYAML's silent behaviour, needed for the published INDIGO type files that contain some).
  */
 export function parseYaml(text: string, name: string, base?: string, lastKeyWins = false): SourceFile {
+  refuseManyAliases(text, name);
   let value: unknown;
   const floats = new Map<number, string>();
   floatTexts = floats;
@@ -156,11 +159,15 @@ export function parseYaml(text: string, name: string, base?: string, lastKeyWins
   }
   // without aliases js-yaml's output is already plain data (no Date: the schema has no timestamp type)
   if (!ALIAS_RE.test(text)) return new SourceFile(name, text, checkDepth(value ?? null, name), base, floats);
-  const budget = { left: MAX_EXPANDED_NODES };
+  const maxBytes = Math.max(MAX_EXPANDED_BYTES, 2 * text.length);
+  const budget = { left: MAX_EXPANDED_NODES, bytes: maxBytes };
   const plain = normalise(value, budget);
-  if (budget.left < 0) {
-    // aliases can make a small file expand exponentially ("billion laughs"); refuse before anyone walks it
-    throw new ToscaError('yaml-syntax', `YAML document too large once aliases are expanded (over ${MAX_EXPANDED_NODES} nodes)`, name, 1, 1, []);
+  if (budget.left < 0 || budget.bytes < 0) {
+    // aliases can make a small file expand exponentially ("billion laughs"), or one big string repeat
+    // 10,000 times: refuse before anyone walks, stores or re-serialises it
+    throw new ToscaError('yaml-syntax', budget.left < 0
+      ? `YAML document too large once aliases are expanded (over ${MAX_EXPANDED_NODES} nodes)`
+      : `YAML document too large once aliases are expanded (over ${maxBytes} bytes of text)`, name, 1, 1, []);
   }
   return new SourceFile(name, text, checkDepth(plain, name), base, floats);
 }
@@ -188,8 +195,42 @@ function checkDepth(value: unknown, name: string): unknown {
 }
 
 const MAX_EXPANDED_NODES = 1_000_000;
+/** Text (keys and strings) a document may hold once its aliases are expanded: 8 MB, or twice its own size. */
+const MAX_EXPANDED_BYTES = 8 * 1024 * 1024;
 /** Something that may be an alias (`*name` after a separator); a false positive only costs a walk. */
 const ALIAS_RE = /(?:^|[\s,[{:-])\*[^\s,\]}]/m;
+const ALIAS_SCAN = new RegExp(ALIAS_RE.source, 'gm');
+/** Far more aliases than any template uses; counted before parsing, which costs ~15 µs per alias. */
+const MAX_ALIASES = 1000;
+
+function refuseManyAliases(text: string, name: string): void {
+  ALIAS_SCAN.lastIndex = 0;
+  for (let n = 0; ALIAS_SCAN.exec(text); ) {
+    if (++n > MAX_ALIASES) throw new ToscaError('yaml-syntax', `YAML document with too many aliases (over ${MAX_ALIASES})`, name, 1, 1, []);
+  }
+}
+
+/**
+ * The `yaml` syntax tree costs ~2 µs per byte on the event loop (0.6 s for a 300 KB template, more under load, during
+ * which no other request is answered): bigger texts get their error positions by a linear scan.
+ */
+const EXACT_LOCATE_MAX = 32 * 1024;
+
+/** Where `path` probably is: each key searched for after the previous one (exact for block-style YAML). */
+function approximateLocation(text: string, path: YamlPath): { line: number; column: number } {
+  let pos = 0;
+  for (const seg of path) {
+    if (typeof seg !== 'string') continue;
+    const re = new RegExp(`(?:^|[\\s{,])["']?${seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}["']?\\s*:`, 'g');
+    re.lastIndex = pos;
+    const m = re.exec(text);
+    if (!m) break;
+    pos = m.index + m[0].search(/\S/);
+  }
+  const before = text.slice(0, pos);
+  const line = before.split('\n').length;
+  return { line, column: pos - before.lastIndexOf('\n') };
+}
 
 /** js-yaml said no: ask the `yaml` parser for the exact spot and the path to it. */
 function locatedSyntaxError(text: string, name: string, base: string | undefined, e: unknown, lastKeyWins: boolean): ToscaError {
@@ -197,7 +238,8 @@ function locatedSyntaxError(text: string, name: string, base: string | undefined
   const lines = new LineCounter();
   let doc: Document | undefined;
   try {
-    doc = parseDocument(text, { lineCounter: lines, version: '1.1', uniqueKeys: !lastKeyWins, merge: true, prettyErrors: false });
+    doc = text.length > EXACT_LOCATE_MAX ? undefined
+      : parseDocument(text, { lineCounter: lines, version: '1.1', uniqueKeys: !lastKeyWins, merge: true, prettyErrors: false });
   } catch {
     doc = undefined;
   }
@@ -216,18 +258,20 @@ function locatedSyntaxError(text: string, name: string, base: string | undefined
     name, (mark?.line ?? 0) + 1, (mark?.column ?? 0) + 1, mark ? file.pathAt(mark.position) : []);
 }
 
-/** Plain JSON-like data only: Dates (explicit !!timestamp) back to text. Stops once `budget` is spent. */
-function normalise(v: unknown, budget: { left: number }): unknown {
-  if (--budget.left < 0) return null;
+/** Plain JSON-like data only: Dates (explicit !!timestamp) back to text. Stops once `budget` (nodes or bytes) is spent. */
+function normalise(v: unknown, budget: { left: number; bytes: number }): unknown {
+  if (--budget.left < 0 || budget.bytes < 0) return null;
   if (v === undefined) return null;
+  if (typeof v === 'string') budget.bytes -= v.length;
   if (v instanceof Date) return v.toISOString();
   if (Array.isArray(v)) {
-    for (let i = 0; i < v.length && budget.left >= 0; i++) v[i] = normalise(v[i], budget);
+    for (let i = 0; i < v.length && budget.left >= 0 && budget.bytes >= 0; i++) v[i] = normalise(v[i], budget);
     return v;
   }
   if (isRecord(v)) {
     for (const k in v) {
-      if (budget.left < 0) break;
+      if (budget.left < 0 || budget.bytes < 0) break;
+      budget.bytes -= k.length;
       v[k] = normalise(v[k], budget);
     }
     return v;

@@ -3,6 +3,7 @@
  * GET /metrics (Prometheus text). Owner-checked like every infrastructure route; answers follow
  * Accept as the property routes do (text by default, {"elasticity": …} in JSON).
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import type { Registry } from 'prom-client';
 import type { InfrastructureService } from '../../engine/service';
@@ -83,10 +84,27 @@ function parseBody(text: string, o = KNOBS): unknown {
 }
 
 /** GET /metrics: the registry in Prometheus' text format (no Authorization, as scrapers expect). */
-export function metricsRoutes(registry: Registry): Router {
+/**
+ * GET /metrics needs no credentials (Prometheus scrapes it), so without `Authorization: Bearer
+ * <metricsToken>` it drops every series labelled with an infrastructure id: totals only.
+ */
+export function metricsRoutes(registry: Registry, metricsToken?: string): Router {
   const r = Router();
-  r.get('/metrics', publicEndpoint('Error getting the metrics', async (_req, res) => {
-    res.type(registry.contentType).send(await registry.metrics());
+  r.get('/metrics', publicEndpoint('Error getting the metrics', async (req, res) => {
+    const text = await registry.metrics();
+    res.type(registry.contentType).send(bearerMatches(req.headers.authorization, metricsToken) ? text : withoutInfrastructures(text));
   }));
   return r;
+}
+
+function bearerMatches(header: string | undefined, token: string | undefined): boolean {
+  if (!token || !header) return false;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!m) return false;
+  const a = createHash('sha256').update(m[1]).digest();
+  return timingSafeEqual(a, createHash('sha256').update(token).digest());
+}
+
+function withoutInfrastructures(text: string): string {
+  return text.split('\n').filter((line) => !/^[A-Za-z_:][\w:]*\{[^}]*\binfrastructure="/.test(line)).join('\n');
 }
