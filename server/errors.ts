@@ -13,7 +13,15 @@ export class InvalidInputError extends ImError {
 export class UnauthorizedError extends ImError {
   constructor(message: string) { super(message, 401); }
 }
-/** 403/404 as IM answers: the infrastructure is not the caller's or does not exist (not told apart). */
+/** 403: the infrastructure exists but the caller is neither an owner nor an admin (IM's UnauthorizedUserException). */
+export class InfrastructureForbiddenError extends ImError {
+  constructor(readonly infrastructureId: string) { super('Access to this infrastructure not granted.', 403); }
+}
+/** 503: an identity provider the operator trusts cannot be reached; the request may be retried. */
+export class IssuerUnavailableError extends ImError {
+  constructor(message: string) { super(message, 503); }
+}
+/** 404 as IM answers: no infrastructure with this id (someone else's gets InfrastructureForbiddenError). */
 export class InfrastructureNotFoundError extends ImError {
   constructor(id: string) { super(`Error Getting Inf. info: Invalid infrastructure ID or access not granted.`, 404); this.infrastructureId = id; }
   readonly infrastructureId: string;

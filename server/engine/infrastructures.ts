@@ -9,7 +9,7 @@ import { connectorFor, supportedCloudTypes } from '../../connectors/registry';
 import type { ComputePlan, Plan } from '../../tosca/plan';
 import { RegexTimeoutError, testWithin } from '../../tosca/regex';
 import type { InfrastructureRecord, NewVm, VmRecord } from '../store/types';
-import { CloudError, ConflictError, InfrastructureNotFoundError, InvalidInputError, VmNotFoundError } from '../errors';
+import { CloudError, ConflictError, InfrastructureForbiddenError, InfrastructureNotFoundError, InvalidInputError, VmNotFoundError } from '../errors';
 import type { AddResourcesOptions, Caller, ChangeOptions, CreateOptions, DestroyRequestOptions, InfrastructureService, StateView, VmView } from './service';
 import { liveVms, planWithLiveCounts, type EngineContext } from './context';
 import { stateView } from './state';
@@ -67,8 +67,9 @@ export class InfrastructureServiceImpl implements InfrastructureService {
         throw new InvalidInputError(`Invalid filter regular expression: ${(e as Error).message}`);
       }
     }
-    if (!re) return this.ctx.store.listInfrastructureIds(caller.owner);
-    const infs = await this.ctx.store.listInfrastructures(caller.owner);
+    if (!re && !caller.admin) return this.ctx.store.listInfrastructureIds(caller.owner);
+    const infs = await this.ctx.store.listInfrastructures(caller.admin ? undefined : caller.owner);
+    if (!re) return infs.map((i) => i.id);
     try {
       // The pattern and the templates are the caller's: bound the time, or one request stalls every other.
       const hits = testWithin(re, infs.map((i) => i.template), 500);
@@ -325,10 +326,11 @@ export class InfrastructureServiceImpl implements InfrastructureService {
     await this.ctx.runner.wait(job.id);
   }
 
-  /** The caller's infrastructure, or the same 404 whether it does not exist or is not theirs. */
+  /** The caller's infrastructure (any, for an admin): 404 if it does not exist, 403 if it is someone else's (IM). */
   private async owned(caller: Caller, infId: string): Promise<InfrastructureRecord> {
     const inf = UUID.test(infId) ? await this.ctx.store.getInfrastructure(infId) : undefined;
-    if (!inf || !isOwner(inf, caller.owner)) throw new InfrastructureNotFoundError(infId);
+    if (!inf) throw new InfrastructureNotFoundError(infId);
+    if (!caller.admin && !isOwner(inf, caller.owner)) throw new InfrastructureForbiddenError(infId);
     return inf;
   }
 
