@@ -10,6 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 export interface OidcUser { id: string; name?: string; groups?: string[] }
@@ -30,7 +31,9 @@ const REDIRECT_URI = 'http://127.0.0.1/callback';
 const SCOPE = 'openid profile im:use';
 
 export async function startOidcProvider(setup: { users: OidcUser[]; clients: OidcClient[] }): Promise<OidcProvider> {
-  const child = spawn(process.execPath, [path.join(__dirname, 'server.mjs')], {
+  // From the sources, or from dist/test/oidc (bench:api): the .mjs stays in the source tree.
+  const main = [path.join(__dirname, 'server.mjs'), path.resolve(__dirname, '../../../test/oidc/server.mjs')].find((f) => fs.existsSync(f))!;
+  const child = spawn(process.execPath, [main], {
     env: { ...process.env, OIDC_FIXTURE: JSON.stringify(setup) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
