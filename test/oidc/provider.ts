@@ -23,6 +23,8 @@ export interface OidcProvider {
   child: ChildProcess;
   getToken(user: string, client?: string): Promise<TokenSet>;
   refresh(refreshToken: string, client?: string): Promise<TokenSet>;
+  /** How many requests each path of the provider got (e.g. "/jwks", "/.well-known/openid-configuration"). */
+  counts(): Promise<Record<string, number>>;
   /** SIGTERM and wait for the exit. */
   stop(): Promise<void>;
 }
@@ -59,6 +61,7 @@ export async function startOidcProvider(setup: { users: OidcUser[]; clients: Oid
     issuer,
     child,
     getToken: (user, client) => codeFlow(issuer, user, clientOf(client)),
+    counts: async () => (await fetch(new URL('/__fixture/counts', issuer))).json() as Promise<Record<string, number>>,
     refresh: (refreshToken, client) => tokenRequest(issuer, clientOf(client), { grant_type: 'refresh_token', refresh_token: refreshToken }),
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

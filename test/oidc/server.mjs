@@ -68,6 +68,13 @@ const provider = new Provider(issuer, {
 });
 provider.on('server_error', (_ctx, err) => process.stderr.write(`oidc-provider server_error: ${err.stack}\n`));
 
-server.on('request', provider.callback());
+// How often each path was asked (GET /__fixture/counts), so tests can see what a client's caches save.
+const counts = {};
+provider.use(async (ctx, next) => { counts[ctx.path] = (counts[ctx.path] ?? 0) + 1; await next(); });
+const app = provider.callback();
+server.on('request', (req, res) => {
+  if (req.url === '/__fixture/counts') return res.end(JSON.stringify(counts));
+  return app(req, res);
+});
 process.stdout.write(`oidc-provider listening on ${issuer}\n`);
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

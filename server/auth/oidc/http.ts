@@ -48,7 +48,7 @@ async function capped(res: Response): Promise<string> {
 
 export function unreachable(url: string, what: string, err: unknown): IssuerUnavailableError {
   const e = err as { name?: string; cause?: { code?: string }; code?: string; message?: string };
-  const why = e?.name === 'TimeoutError' ? `no answer in ${ISSUER_TIMEOUT_MS / 1000} s` : (e?.cause?.code ?? e?.code ?? e?.message ?? 'unreachable');
+  const why = e?.name === 'TimeoutError' ? `no answer in ${ISSUER_TIMEOUT_MS / 1000} s` : (e?.cause?.code ?? (e?.cause as { message?: string } | undefined)?.message ?? e?.code ?? e?.message ?? 'unreachable');
   return new IssuerUnavailableError(`Cannot check the OIDC token: ${what} at ${origin(url)} cannot be reached (${why}); try again later.`);
 }
 
