@@ -2,7 +2,7 @@
 import type { Caller } from '../engine/service';
 import { UnauthorizedError } from '../errors';
 import { parseAuthorizationHeader, type ImIdentity, type ParsedAuthorization } from './header';
-import { OPENID_USER_PREFIX, type TokenVerifier } from './oidc';
+import { NO_ISSUER, OPENID_USER_PREFIX, type TokenVerifier } from './oidc';
 import { ownerId } from './owner';
 
 export interface CallerOptions {
@@ -56,9 +56,7 @@ export class CallerResolver {
 
   private async resolve({ identity, credentials }: ParsedAuthorization): Promise<{ caller: Caller; until: number }> {
     if (identity.kind === 'password') return { caller: passwordCaller(identity, credentials, this.opts), until: Infinity };
-    if (!this.opts.tokens) {
-      throw new UnauthorizedError('Invalid InfrastructureManager credentials. This server trusts no OIDC issuer: its operator must start it with --oidc-issuers URL[,URL...] (or TOSCA_IM_OIDC_ISSUERS) to accept tokens.');
-    }
+    if (!this.opts.tokens) throw new UnauthorizedError(NO_ISSUER);
     const person = await this.opts.tokens.verify(identity.token);
     const owner = ownerId(this.opts.ownerKey, { kind: 'oidc', issuer: person.issuer, sub: person.sub });
     return { caller: { owner, username: person.username, credentials, admin: person.admin }, until: person.until };

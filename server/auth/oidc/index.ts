@@ -1,2 +1,2 @@
 export { DEFAULT_GROUPS_CLAIM, noOidc, normalIssuer, type OidcOptions } from './options';
-export { OPENID_USER_PREFIX, TokenVerifier, type OidcPerson } from './verifier';
+export { NO_ISSUER, OPENID_USER_PREFIX, TokenVerifier, type OidcPerson } from './verifier';

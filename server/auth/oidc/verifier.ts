@@ -33,6 +33,8 @@ export interface OidcPerson {
 export const OPENID_USER_PREFIX = '__OPENID__';
 
 const INVALID = 'Invalid InfrastructureManager credentials.';
+/** The 401 for a token when the operator trusts no issuer: it says how to trust one. */
+export const NO_ISSUER = `${INVALID} This server trusts no OIDC issuer: its operator must start it with --oidc-issuers URL[,URL...] (or TOSCA_IM_OIDC_ISSUERS) to accept tokens.`;
 const GOOD_TTL_MS = 5 * 60_000;
 const REFUSAL_TTL_MS = 10_000;
 const MAX_ENTRIES = 10_000;
@@ -78,7 +80,7 @@ export class TokenVerifier {
 
   private async check(token: string): Promise<OidcPerson> {
     if (this.issuers.list().length === 0) {
-      throw new UnauthorizedError(`${INVALID} This server trusts no OIDC issuer: its operator must start it with --oidc-issuers URL[,URL...] (or TOSCA_IM_OIDC_ISSUERS) to accept tokens.`);
+      throw new UnauthorizedError(NO_ISSUER);
     }
     const jwt = decodeOrUndefined(token);
     const { issuer, claims } = jwt ? await this.checkJwt(token, jwt) : await this.checkOpaque(token);
