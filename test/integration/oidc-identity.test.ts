@@ -175,7 +175,7 @@ describe('OIDC people on tosca-im serve', () => {
     ['a missing group', async () => tokens.dave, /^Error Getting Inf\. List: Invalid InfrastructureManager credentials\. The user is not in the required group\(s\): tosca\.$/],
     ['a JWT signed by another key', () => forged(A.issuer), /^Error Getting Inf\. List: Invalid InfrastructureManager credentials\. Invalid token signature\.$/],
     ['a JWT signed by another key under the issuer\'s kid', () => forged(A.issuer, true), /Invalid token signature\.$/],
-    ['a string that is no token of any trusted issuer', async () => 'not-a-token', /^Error Getting Inf\. List: Invalid InfrastructureManager credentials\. Audience not accepted\.$/],
+    ['a string that is no JWT (with an audience to check)', async () => 'not-a-token', /^Error Getting Inf\. List: Invalid InfrastructureManager credentials\. Audience not accepted \(the token is not a JWT\)\.$/],
   ])('answers 401 for %s', async (_what, make, message) => {
     const t = await make();
     for (const auth of [tokenAuth(t), bearer(t)]) {

@@ -130,7 +130,8 @@ export class TokenVerifier {
 
   /** Not a JWT: the first trusted issuer whose userinfo accepts it vouches for it. */
   private async checkOpaque(token: string): Promise<{ issuer: Issuer; claims: JWTPayload }> {
-    if (this.opts.audience) throw new UnauthorizedError(`${INVALID} Audience not accepted.`);
+    // Only a JWT shows its audience (without introspection, which IM does not use for that).
+    if (this.opts.audience) throw new UnauthorizedError(`${INVALID} Audience not accepted (the token is not a JWT).`);
     let down: IssuerUnavailableError | undefined;
     for (const url of this.issuers.list()) {
       try {
