@@ -11,6 +11,11 @@
  * The guards these tune are described in docs/security.md.
  * TOSCA_IM_SECRET_KEY gives the server key, else <data-dir>/secret.key is created on first start.
  * Logs (pino JSON) go to stderr; stdout gets one line: "tosca-im listening on http://HOST:PORT".
+ *
+ * Identity (docs/identity.md), each with its TOSCA_IM_<NAME> twin: --oidc-issuers URL[,URL...] (the
+ * issuers whose tokens are accepted), --oidc-audience, --oidc-groups G[,G...], --oidc-groups-claim
+ * (default groups), --oidc-admin-groups G[,G...], --admin-users USER:PASSWORD[,...], --oidc-scopes S[,S...]
+ * with --oidc-client-id and --oidc-client-secret (token introspection).
  */
 import * as fs from 'node:fs';
 import type { Server } from 'node:http';
@@ -22,7 +27,7 @@ import { createApp, DEFAULT_BODY_LIMIT } from '../server/app';
 import { packageVersion } from '../server/api/package-files';
 import { answerClientErrors } from '../server/api/client-error';
 import { parseByteSize } from '../server/api/body';
-import { loadOrCreateKeyFile, parseServerKey, ServerKeyError } from '../server/auth';
+import { DEFAULT_GROUPS_CLAIM, loadOrCreateKeyFile, ownerId, ownerKeyFrom, parseServerKey, ServerKeyError, type OidcOptions } from '../server/auth';
 import { createEngine, type Engine } from '../server/engine';
 import { SshConfigurator } from '../server/engine/ssh-configurator';
 import { ElasticRuntime } from '../server/elastic/runtime';
@@ -46,15 +51,23 @@ export interface ServeConfig {
   maxFetchBytes: number;
   /** Bearer token that unlocks per-infrastructure series on /metrics; without it they are hidden. */
   metricsToken?: string;
+  oidc: OidcOptions;
+  /** Password users who are admins, as [username, password]. */
+  adminUsers: Array<[string, string]>;
 }
 
 export class UsageError extends Error {}
 
 /** The usage line, from the OPTIONS table below, so it offers exactly the flags that are read. */
 export function serveUsage(): string {
-  const flags = Object.entries(OPTIONS).map(([name, o]) => ((o as { type: string }).type === 'boolean' ? `[--${name}]` : `[--${name} ${name.toUpperCase().replace(/-/g, '_')}]`));
-  return `usage: tosca-im serve ${flags.join(' ')}\n` +
-    `  Each option can also come from its environment variable: ${Object.values(OPTIONS).map((o) => o.env).join(', ')}.\n`;
+  const lines = Object.entries(OPTIONS).map(([name, o]) => {
+    const arg = (o as { type: string }).type === 'boolean' ? '' : ` ${name.toUpperCase().replace(/-/g, '_')}`;
+    const help = 'help' in o ? `  ${(o as { help: string }).help}` : '';
+    return `  --${name}${arg} (${o.env})${help}`;
+  });
+  return `usage: tosca-im serve [options]\n${lines.join('\n')}\n` +
+    '  Each option can also come from its environment variable (in parentheses); the flag wins.\n' +
+    '  TOSCA_IM_SECRET_KEY: the server key (else <data-dir>/secret.key).\n';
 }
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -70,7 +83,48 @@ const OPTIONS = {
   'allow-private-fetch': { type: 'boolean', env: 'TOSCA_IM_ALLOW_PRIVATE_FETCH' },
   'max-fetch-bytes': { type: 'string', env: 'TOSCA_IM_MAX_FETCH_BYTES' },
   'metrics-token': { type: 'string', env: 'TOSCA_IM_METRICS_TOKEN' },
+  // Identity (docs/identity.md): IM's OIDC_* and ADMIN_USERS keys.
+  'oidc-issuers': { type: 'string', env: 'TOSCA_IM_OIDC_ISSUERS', help: 'URL[,URL...] issuers whose OIDC tokens are accepted' },
+  'oidc-audience': { type: 'string', env: 'TOSCA_IM_OIDC_AUDIENCE', help: 'AUD that must be in the token\'s "aud"' },
+  'oidc-groups': { type: 'string', env: 'TOSCA_IM_OIDC_GROUPS', help: 'G[,G...] groups a token user must all be in' },
+  'oidc-groups-claim': { type: 'string', env: 'TOSCA_IM_OIDC_GROUPS_CLAIM', help: 'CLAIM holding the groups (default groups)' },
+  'oidc-admin-groups': { type: 'string', env: 'TOSCA_IM_OIDC_ADMIN_GROUPS', help: 'G[,G...] members of any are admins (see and manage all)' },
+  'admin-users': { type: 'string', env: 'TOSCA_IM_ADMIN_USERS', help: 'USER:PASSWORD[,...] password users who are admins' },
+  'oidc-scopes': { type: 'string', env: 'TOSCA_IM_OIDC_SCOPES', help: 'S[,S...] scopes the token must carry (introspection)' },
+  'oidc-client-id': { type: 'string', env: 'TOSCA_IM_OIDC_CLIENT_ID', help: 'ID client for token introspection' },
+  'oidc-client-secret': { type: 'string', env: 'TOSCA_IM_OIDC_CLIENT_SECRET', help: 'SECRET of that client' },
 } as const;
+
+const list = (text: string | undefined): string[] => (text ?? '').split(/[\s,]+/).filter(Boolean);
+
+function readOidc(get: (name: keyof typeof OPTIONS) => string | undefined): { oidc: OidcOptions; adminUsers: Array<[string, string]> } {
+  const issuers = list(get('oidc-issuers'));
+  for (const url of issuers) {
+    let ok = false;
+    try { ok = ['http:', 'https:'].includes(new URL(url).protocol); } catch { /* not a URL */ }
+    if (!ok) throw new UsageError(`invalid --oidc-issuers entry "${url}" (an http(s) URL, e.g. https://iam.example.org/)`);
+  }
+  const oidc: OidcOptions = {
+    issuers,
+    audience: get('oidc-audience'),
+    groups: list(get('oidc-groups')),
+    groupsClaim: get('oidc-groups-claim') ?? DEFAULT_GROUPS_CLAIM,
+    adminGroups: list(get('oidc-admin-groups')),
+    scopes: list(get('oidc-scopes')),
+    clientId: get('oidc-client-id'),
+    clientSecret: get('oidc-client-secret'),
+  };
+  if (oidc.scopes.length > 0 && !(oidc.clientId && oidc.clientSecret)) {
+    throw new UsageError('--oidc-scopes needs --oidc-client-id and --oidc-client-secret (the token is introspected with them)');
+  }
+  const adminUsers = (get('admin-users') ?? '').split(',').filter((e) => e.trim() !== '').map((entry): [string, string] => {
+    const colon = entry.indexOf(':');
+    // Password users are not registered anywhere: a bare name would make anyone who types it an admin.
+    if (colon <= 0) throw new UsageError('invalid --admin-users entry: each is USER:PASSWORD (IM\'s ADMIN_USER has both)');
+    return [entry.slice(0, colon).trim(), entry.slice(colon + 1)];
+  });
+  return { oidc, adminUsers };
+}
 
 export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServeConfig {
   let values: Record<string, string | boolean | undefined>;
@@ -122,6 +176,7 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServeConfig 
     importMap: get('import-map'),
     bodyLimit,
     poolSize,
+    ...readOidc(get),
   };
 }
 
@@ -210,13 +265,18 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
     });
     const service = elastic.attach(engine.service);
     await elastic.start(); // resumes every elastic infrastructure with its saved deadlines
-    const app = createApp({ service, logger, version: packageVersion(), secretKey, bodyLimit: cfg.bodyLimit, elasticity: elastic, metrics, metricsToken: cfg.metricsToken });
+    const ownerKey = ownerKeyFrom(secretKey);
+    const adminOwners = new Set(cfg.adminUsers.map(([username, password]) => ownerId(ownerKey, { kind: 'password', username, password })));
+    const app = createApp({
+      service, logger, version: packageVersion(), secretKey, bodyLimit: cfg.bodyLimit, elasticity: elastic, metrics,
+      metricsToken: cfg.metricsToken, oidc: cfg.oidc, adminOwners,
+    });
     const server = await listen(app.listen.bind(app), cfg.host, cfg.port);
     answerClientErrors(server, logger);
     const { port } = server.address() as AddressInfo;
     const host = cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host;
     process.stdout.write(`tosca-im listening on http://${host}:${port}\n`);
-    logger.info({ host: cfg.host, port, db: redact(cfg.db) }, 'listening');
+    logger.info({ host: cfg.host, port, db: redact(cfg.db), oidcIssuers: cfg.oidc.issuers }, 'listening');
     await stopSignal();
     logger.info('shutting down');
     await closeServer(server);

@@ -23,6 +23,12 @@ export class InfrastructureNotFoundError extends NotFoundError {
 export class VmNotFoundError extends NotFoundError {
   constructor(infId: string, vmId: string) { super(`Invalid VM ID ${vmId} in infrastructure ${infId}`); }
 }
+/** The infrastructure exists but the caller is neither an owner nor an admin (IM's UnauthorizedUserException). */
+export class InfrastructureForbiddenError extends ImError {
+  constructor(readonly infrastructureId: string) { super('Access to this infrastructure not granted.'); }
+}
+/** An identity provider the operator trusts cannot be reached; the request may be retried. */
+export class IssuerUnavailableError extends ImError {}
 /** The operation conflicts with the infrastructure's current state (e.g. being deleted). */
 export class ConflictError extends ImError {}
 /**

@@ -16,7 +16,7 @@ import { vmRoutes } from './api/routes/vms';
 import { authorizationRoutes } from './api/routes/authorization';
 import { cloudRoutes } from './api/routes/clouds';
 import { snapshotRoutes } from './api/routes/snapshots';
-import { ownerKeyFrom } from './auth';
+import { ownerKeyFrom, TokenVerifier, type OidcOptions } from './auth';
 import { elasticityRoutes, metricsRoutes, noElasticity, type ElasticityApi } from './api/routes/elasticity';
 import { httpMetrics } from './api/http-metrics';
 import { Registry } from 'prom-client';
@@ -42,6 +42,10 @@ export interface AppOptions {
   metrics?: Registry;
   /** Bearer token that shows per-infrastructure series on GET /metrics (default: never shown). */
   metricsToken?: string;
+  /** Trusted OIDC issuers and their rules (default: none; tokens are refused). */
+  oidc?: OidcOptions;
+  /** Owner ids of password users who are admins (--admin-users). */
+  adminOwners?: ReadonlySet<string>;
 }
 
 export const DEFAULT_BODY_LIMIT = '1mb';
@@ -50,7 +54,8 @@ export function createApp(opts: AppOptions): Express {
   const trustProxy = opts.trustProxy ?? true;
   const bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const api = opts.openapi ?? loadOpenApi();
-  const endpoint = endpointFactory({ secretKey: opts.secretKey, trustProxy });
+  const tokens = opts.oidc && opts.oidc.issuers.length > 0 ? new TokenVerifier(opts.oidc) : undefined;
+  const endpoint = endpointFactory({ secretKey: opts.secretKey, trustProxy, tokens, adminOwners: opts.adminOwners });
 
   const app = express();
   app.disable('x-powered-by');
@@ -70,7 +75,7 @@ export function createApp(opts: AppOptions): Express {
   app.use(systemRoutes(opts.version, api.text));
   app.use(infrastructureRoutes(opts.service, endpoint));
   app.use(vmRoutes(opts.service, endpoint));
-  app.use(authorizationRoutes(opts.service, endpoint, ownerKeyFrom(opts.secretKey)));
+  app.use(authorizationRoutes(opts.service, endpoint, { ownerKey: ownerKeyFrom(opts.secretKey), tokens, issuers: opts.oidc?.issuers ?? [] }));
   app.use(cloudRoutes(opts.service, endpoint));
   app.use(snapshotRoutes(opts.service, endpoint));
   app.use(elasticityRoutes(opts.service, opts.elasticity ?? noElasticity, endpoint));

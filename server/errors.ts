@@ -4,7 +4,7 @@
  * aggregated CloudError carries (launch, destroy). The classes are re-exported so server rooms keep
  * one import.
  */
-import { CloudError, ConflictError, ImError, InvalidInputError, NotFoundError, UnauthorizedError } from '../lib/errors';
+import { CloudError, ConflictError, ImError, InfrastructureForbiddenError, InvalidInputError, IssuerUnavailableError, NotFoundError, UnauthorizedError } from '../lib/errors';
 
 export * from '../lib/errors';
 
@@ -13,6 +13,8 @@ export function imStatus(err: ImError): number {
   if (err instanceof CloudError) return err.status;
   if (err instanceof InvalidInputError) return 400;
   if (err instanceof UnauthorizedError) return 401;
+  if (err instanceof InfrastructureForbiddenError) return 403;
+  if (err instanceof IssuerUnavailableError) return 503;
   if (err instanceof NotFoundError) return 404;
   if (err instanceof ConflictError) return 409;
   return 500;

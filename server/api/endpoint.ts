@@ -5,7 +5,7 @@
  */
 import type { Request, RequestHandler, Response } from 'express';
 import type { Caller } from '../engine/service';
-import { CallerCache, ownerKeyFrom } from '../auth';
+import { CallerResolver, ownerKeyFrom, type TokenVerifier } from '../auth';
 import { ApiError } from './api-error';
 import { baseUrl } from './base-url';
 
@@ -22,24 +22,24 @@ export interface Ctx {
 export interface EndpointOptions {
   secretKey: string | Buffer;
   trustProxy: boolean;
+  /** Checks OIDC tokens (server/auth/oidc); without it tokens are refused. */
+  tokens?: TokenVerifier;
+  /** Owner ids of the password users who are admins. */
+  adminOwners?: ReadonlySet<string>;
 }
 
 export type EndpointFactory = (op: string, fn: (ctx: Ctx) => Promise<void>) => RequestHandler;
 
 export function endpointFactory(opts: EndpointOptions): EndpointFactory {
-  const callers = new CallerCache(ownerKeyFrom(opts.secretKey));
+  const callers = new CallerResolver({ ownerKey: ownerKeyFrom(opts.secretKey), tokens: opts.tokens, adminOwners: opts.adminOwners });
   return (op, fn) => (req, res, next) => {
     res.locals.op = op;
-    let ctx: Ctx;
-    try {
-      const header = req.get('authorization');
-      if (header === undefined || header.trim() === '') throw new ApiError(401, 'No authentication data provided');
-      ctx = { req, res, caller: callers.get(header), base: baseUrl(req, opts.trustProxy), params: req.params };
-      res.locals.caller = ctx.caller; // the error handler masks its secrets
-    } catch (err) {
-      return next(err);
-    }
-    fn(ctx).catch(next);
+    const header = req.get('authorization');
+    if (header === undefined || header.trim() === '') return next(new ApiError(401, 'No authentication data provided'));
+    callers.get(header).then((caller) => {
+      res.locals.caller = caller; // the error handler masks its secrets
+      return fn({ req, res, caller, base: baseUrl(req, opts.trustProxy), params: req.params });
+    }).catch(next);
   };
 }
 

@@ -1,15 +1,20 @@
 /**
- * The owner of an infrastructure is a keyed hash of the InfrastructureManager line, so the store
- * never holds the IM password or token, and two servers with different keys never share owners.
+ * The owner of an infrastructure is a keyed hash of who the caller is, so the store never holds the
+ * IM password or token, and two servers with different keys never share owners. A password user is
+ * their user name and password; an OIDC person is issuer + sub (IM's "password" for them), so every
+ * refreshed token of the same person is the same owner.
  */
 import { createHmac } from 'node:crypto';
-import type { ImIdentity } from './header';
 
-export function ownerId(secretKey: string | Buffer, identity: ImIdentity): string {
+export type Person =
+  | { kind: 'password'; username: string; password: string }
+  | { kind: 'oidc'; issuer: string; sub: string };
+
+export function ownerId(secretKey: string | Buffer, person: Person): string {
   const mac = createHmac('sha256', secretKey);
   // A 0-byte separator keeps ("ab","c") and ("a","bc") apart.
-  if (identity.kind === 'token') mac.update(`token\0${identity.token}`);
-  else mac.update(`password\0${identity.username}\0${identity.password}`);
+  if (person.kind === 'oidc') mac.update(`oidc\0${person.issuer}\0${person.sub}`);
+  else mac.update(`password\0${person.username}\0${person.password}`);
   return mac.digest('base64url');
 }
 

@@ -9,7 +9,7 @@ import { connectorFor, supportedCloudTypes } from '../../connectors/registry';
 import type { ComputePlan, Plan } from '../../tosca/plan';
 import { linearRegex, testAll, UnsupportedRegexError } from '../../tosca/regex';
 import type { InfrastructureRecord, NewVm, VmRecord } from '../store/types';
-import { CloudError, ConflictError, InfrastructureNotFoundError, InvalidInputError, VmNotFoundError } from '../errors';
+import { CloudError, ConflictError, InfrastructureForbiddenError, InfrastructureNotFoundError, InvalidInputError, VmNotFoundError } from '../errors';
 import type { AddResourcesOptions, Caller, ChangeOptions, CreateOptions, DestroyRequestOptions, InfrastructureService, StateView, VmView } from './service';
 import { liveVms, planWithLiveCounts, type EngineContext } from './context';
 import { stateView } from './state';
@@ -59,7 +59,9 @@ export class InfrastructureServiceImpl implements InfrastructureService {
   // ---- reads ------------------------------------------------------------------------------------
 
   async list(caller: Caller, filter?: string): Promise<string[]> {
-    if (!filter) return this.ctx.store.listInfrastructureIds(caller.owner);
+    // Admins see every infrastructure; everyone else their own (and those shared with them).
+    const scope = caller.admin ? undefined : caller.owner;
+    if (!filter) return scope === undefined ? (await this.ctx.store.listInfrastructures(undefined)).map((i) => i.id) : this.ctx.store.listInfrastructureIds(scope);
     let re;
     try {
       // The pattern and the templates are the caller's: a linear-time engine, or one request stalls every other.
@@ -68,7 +70,7 @@ export class InfrastructureServiceImpl implements InfrastructureService {
       if (e instanceof UnsupportedRegexError) throw new InvalidInputError(`Invalid filter regular expression: ${e.message}`);
       throw e;
     }
-    const infs = await this.ctx.store.listInfrastructures(caller.owner);
+    const infs = await this.ctx.store.listInfrastructures(scope);
     const hits = testAll(re, infs.map((i) => i.template));
     return infs.filter((_, n) => hits[n]).map((i) => i.id);
   }
@@ -320,10 +322,11 @@ export class InfrastructureServiceImpl implements InfrastructureService {
     await this.ctx.runner.wait(job.id);
   }
 
-  /** The caller's infrastructure, or the same 404 whether it does not exist or is not theirs. */
+  /** The caller's infrastructure (any, for an admin): 404 if it does not exist, 403 if it is someone else's (IM). */
   private async owned(caller: Caller, infId: string): Promise<InfrastructureRecord> {
     const inf = UUID.test(infId) ? await this.ctx.store.getInfrastructure(infId) : undefined;
-    if (!inf || !isOwner(inf, caller.owner)) throw new InfrastructureNotFoundError(infId);
+    if (!inf) throw new InfrastructureNotFoundError(infId);
+    if (!caller.admin && !isOwner(inf, caller.owner)) throw new InfrastructureForbiddenError(infId);
     return inf;
   }
 

@@ -1,7 +1,8 @@
 /**
  * What the REST layer asks of the engine. server/api translates HTTP to these calls and back;
  * the engine owns the business rules. Every method checks that `caller.owner` owns the
- * infrastructure and throws InfrastructureNotFoundError otherwise (IM does not tell them apart).
+ * infrastructure (or the caller is an admin): InfrastructureNotFoundError (404) when there is no
+ * such infrastructure, InfrastructureForbiddenError (403) when it is someone else's, as IM.
  */
 import type { CloudCredential, CloudImage, CloudQuotas, VmState } from '../../connectors/types';
 
@@ -13,6 +14,8 @@ export interface Caller {
   username: string;
   /** Cloud credential lines of this request. */
   credentials: CloudCredential[];
+  /** An admin (--oidc-admin-groups, --admin-users) sees and manages every infrastructure. */
+  admin?: boolean;
 }
 
 export type InfrastructureState = VmState;

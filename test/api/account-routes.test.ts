@@ -45,7 +45,7 @@ describe('GET|POST /infrastructures/{id}/authorization', () => {
 
   it('adds an owner, who can then list, read and act on the infrastructure; the first keeps access', async () => {
     const id = await create();
-    expect((await info(id, BOB)).status).toBe(404);
+    expect((await info(id, BOB)).status).toBe(403);
     const r = await addOwner(id, '{"username": "bob", "password": "bob-secret-pw"}');
     expect([r.status, r.text]).toEqual([200, '']);
     expect((await info(id, BOB)).status).toBe(200);
@@ -56,7 +56,7 @@ describe('GET|POST /infrastructures/{id}/authorization', () => {
     // Adding the same identity again does not duplicate it; a wrong password is another identity.
     await addOwner(id, '{"username": "bob", "password": "bob-secret-pw"}');
     expect((await owners(id)).text).toBe('ann\nbob');
-    expect((await info(id, imAuth('bob', 'wrong', DUMMY))).status).toBe(404);
+    expect((await info(id, imAuth('bob', 'wrong', DUMMY))).status).toBe(403);
   });
 
   it('overwrite=yes makes the new identity the only owner', async () => {
@@ -67,21 +67,26 @@ describe('GET|POST /infrastructures/{id}/authorization', () => {
     expect((await info(id, CARL)).status).toBe(200);
     for (const lost of [ANN, BOB]) {
       const denied = await info(id, lost);
-      expect([denied.status, denied.text]).toEqual([404, 'Error Getting Inf. info: Invalid infrastructure ID or access not granted.']);
+      expect([denied.status, denied.text]).toEqual([403, 'Error Getting Inf. info: Access to this infrastructure not granted.']);
       expect((await call(url, 'GET', '/infrastructures', { auth: lost })).text).not.toContain(id);
     }
     expect((await owners(id, CARL, 'application/json')).json()).toEqual({ authorization: ['carl'] });
   });
 
-  it('takes a token identity; a token without user name is shown by a mark of its owner id, never the token', async () => {
+  it('refuses an OIDC new owner when no issuer is trusted, without echoing the token', async () => {
     const id = await create();
-    expect((await addOwner(id, '{"token": "a-very-secret-token"}')).status).toBe(200);
+    const token = await addOwner(id, '{"token": "a-very-secret-token"}');
+    expect([token.status, token.text]).toEqual([400, 'Error modifying infrastructure owner: Invalid new infrastructure data provided: this server trusts no OIDC issuer (--oidc-issuers)']);
+    const person = await addOwner(id, '{"iss": "https://iam.example/", "sub": "s-1"}');
+    expect([person.status, person.text]).toEqual([400, 'Error modifying infrastructure owner: Invalid new infrastructure data provided: issuer https://iam.example/ is not trusted by this server']);
+    const half = await addOwner(id, '{"sub": "s-1"}');
+    expect([half.status, half.text]).toEqual([400, 'Error modifying infrastructure owner: Invalid new infrastructure data provided: an OIDC person needs both "iss" and "sub".']);
     const tokenAuth = ['type = InfrastructureManager; token = a-very-secret-token', DUMMY].join('\\n');
-    expect((await info(id, tokenAuth)).status).toBe(200);
-    const names = (await owners(id, tokenAuth, 'application/json')).json().authorization as string[];
-    expect(names[0]).toBe('ann');
-    expect(names[1]).toMatch(/^token:[A-Za-z0-9_-]{8}$/);
-    expect(JSON.stringify(names)).not.toContain('secret');
+    const refused = await info(id, tokenAuth);
+    expect(refused.status).toBe(401);
+    expect(refused.text).toMatch(/trusts no OIDC issuer: its operator must start it with --oidc-issuers/);
+    expect(refused.text).not.toContain('a-very-secret-token');
+    expect((await owners(id)).text).toBe('ann');
   });
 
   it('reads a body without Content-Type as JSON (IM\'s parse_auth), refuses other types with 415', async () => {
@@ -109,12 +114,12 @@ describe('GET|POST /infrastructures/{id}/authorization', () => {
     expect((await owners(id)).text).toBe('ann');
   });
 
-  it('is the owners\' business only: another user gets the same 404 as for an unknown id', async () => {
+  it('is the owners\' business only: another user gets IM\'s 403, an unknown id 404', async () => {
     const id = await create();
     const get = await owners(id, BOB);
-    expect([get.status, get.text]).toEqual([404, 'Error Getting Inf. prop: Invalid infrastructure ID or access not granted.']);
+    expect([get.status, get.text]).toEqual([403, 'Error Getting Inf. prop: Access to this infrastructure not granted.']);
     const post = await addOwner(id, '{"username": "bob", "password": "bob-secret-pw"}', '', BOB);
-    expect([post.status, post.text]).toEqual([404, 'Error modifying infrastructure owner: Invalid infrastructure ID or access not granted.']);
+    expect([post.status, post.text]).toEqual([403, 'Error modifying infrastructure owner: Access to this infrastructure not granted.']);
     const unknown = await addOwner('00000000-0000-4000-8000-000000000000', '{"username": "bob", "password": "x"}');
     expect(unknown.status).toBe(404);
     expect((await call(url, 'GET', `/infrastructures/${id}/authorization`)).status).toBe(401);
@@ -171,7 +176,7 @@ describe('PUT .../vms/{vmId}/disks/{n}/snapshot and PUT .../vms/{vmId}', () => {
     expect([disk1.status, disk1.text]).toEqual([400, 'Error creating snapshot: Dummy VMs have one disk (0); there is no disk 1']);
     expect((await snap('0/disks/one/snapshot?image_name=x')).status).toBe(400);
     const other = await snap('0/disks/0/snapshot?image_name=x', BOB);
-    expect([other.status, other.text]).toEqual([404, 'Error creating snapshot: Invalid infrastructure ID or access not granted.']);
+    expect([other.status, other.text]).toEqual([403, 'Error creating snapshot: Access to this infrastructure not granted.']);
     const vm = await snap('7/disks/0/snapshot?image_name=x');
     expect([vm.status, vm.text]).toEqual([404, `Error creating snapshot: Invalid VM ID 7 in infrastructure ${id}`]);
   });
@@ -181,7 +186,7 @@ describe('PUT .../vms/{vmId}/disks/{n}/snapshot and PUT .../vms/{vmId}', () => {
     const r = await call(url, 'PUT', `/infrastructures/${id}/vms/0`, { auth: ANN, type: 'text/yaml', body: TOSCA, accept: 'application/json' });
     expect(r.status).toBe(200);
     expect(r.json()).toEqual((await call(url, 'GET', `/infrastructures/${id}/vms/0`, { auth: ANN, accept: 'application/json' })).json());
-    expect((await call(url, 'PUT', `/infrastructures/${id}/vms/0`, { auth: BOB, type: 'text/yaml', body: TOSCA })).status).toBe(404);
+    expect((await call(url, 'PUT', `/infrastructures/${id}/vms/0`, { auth: BOB, type: 'text/yaml', body: TOSCA })).status).toBe(403);
   });
 });
 
@@ -202,7 +207,7 @@ describe('the exchanges of the official IM clients (im_client.py, im-js)', () =>
     const fred = header('fred', 'fred-pw');
     // get_infra_property("authorization") is not in im_client; a plain GET reads the text form.
     expect((await call(url, 'GET', `/infrastructures/${id}/authorization`, { auth: fred, accept: '*/*' })).text).toBe('fred');
-    expect((await call(url, 'GET', `/infrastructures/${id}`, { auth: erin, accept: '*/*' })).status).toBe(404);
+    expect((await call(url, 'GET', `/infrastructures/${id}`, { auth: erin, accept: '*/*' })).status).toBe(403);
   });
 
   it('get_cloud_info: Accept JSON, reads resp.json()[operation]', async () => {

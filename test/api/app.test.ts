@@ -259,7 +259,7 @@ describe('IM REST API over the fake service', () => {
       expect(r.text).toBe('Error Getting Inf. List: Malformed Authorization header: line 3 (type = OpenStack): item 3 is not "key = value"');
     });
 
-    it('hides one owner\'s infrastructure from another exactly like an unknown id', async () => {
+    it('answers 403 for another owner\'s infrastructure and 404 for an unknown id, as IM', async () => {
       const id = await create(ANN);
       const unknown = await call(url, 'GET', '/infrastructures/inf-999', { auth: BOB, accept: 'application/json' });
       expect(unknown.json()).toEqual({ message: 'Error Getting Inf. info: Invalid infrastructure ID or access not granted.', code: 404 });
@@ -268,12 +268,12 @@ describe('IM REST API over the fake service', () => {
         ['DELETE', `/infrastructures/${id}`], ['PUT', `/infrastructures/${id}/stop`], ['DELETE', `/infrastructures/${id}/vms/0`],
       ]) {
         const r = await call(url, method, path, { auth: BOB, accept: 'application/json' });
-        expect([method, path, r.status]).toEqual([method, path, 404]);
-        expect(r.json().message).toMatch(/Invalid infrastructure ID or access not granted\.$/);
+        expect([method, path, r.status]).toEqual([method, path, 403]);
+        expect(r.json().message).toMatch(/: Access to this infrastructure not granted\.$/);
       }
       expect((await call(url, 'GET', '/infrastructures', { auth: BOB })).text).toBe('');
       // The same user with another password is another owner.
-      expect((await call(url, 'GET', `/infrastructures/${id}`, { auth: imAuth('ann', 'other') })).status).toBe(404);
+      expect((await call(url, 'GET', `/infrastructures/${id}`, { auth: imAuth('ann', 'other') })).status).toBe(403);
       expect((await call(url, 'GET', `/infrastructures/${id}/state`, { auth: ANN })).status).toBe(200);
     });
 

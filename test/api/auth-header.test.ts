@@ -1,5 +1,5 @@
 import { parseAuthorizationHeader } from '../../server/auth/header';
-import { CallerCache, callerFromHeader } from '../../server/auth/caller';
+import { CallerResolver, callerFromHeader } from '../../server/auth/caller';
 import { ownerId } from '../../server/auth/owner';
 import { InvalidInputError, UnauthorizedError } from '../../server/errors';
 
@@ -131,7 +131,8 @@ describe('owner id', () => {
     expect(ownerId('k', { ...ann, username: 'ann2' })).not.toBe(a);
     expect(ownerId('k2', ann)).not.toBe(a);
     expect(ownerId('k', { kind: 'password', username: 'an', password: 'npw' })).not.toBe(a);
-    expect(ownerId('k', { kind: 'token', username: '', token: 'pw' })).not.toBe(ownerId('k', { kind: 'password', username: '', password: 'pw' }));
+    expect(ownerId('k', { kind: 'oidc', issuer: '', sub: 'pw' })).not.toBe(ownerId('k', { kind: 'password', username: '', password: 'pw' }));
+    expect(ownerId('k', { kind: 'oidc', issuer: 'https://a', sub: 'b' })).not.toBe(ownerId('k', { kind: 'oidc', issuer: 'https://ab', sub: '' }));
   });
 
   it('is the same whether the line comes as a header line or as Basic', () => {
@@ -142,26 +143,35 @@ describe('owner id', () => {
   });
 });
 
-describe('CallerCache', () => {
+describe('CallerResolver', () => {
   const header = (user: string) => `type = InfrastructureManager; username = ${user}; password = pw\\nid = d; type = Dummy; x = 1`;
 
-  it('answers the same frozen Caller for the same header, equal to a fresh parse', () => {
-    const cache = new CallerCache('k');
-    const a = cache.get(header('ann'));
-    expect(cache.get(header('ann'))).toBe(a);
+  it('answers the same frozen Caller for the same header, equal to a fresh parse', async () => {
+    const cache = new CallerResolver({ ownerKey: 'k' });
+    const a = await cache.get(header('ann'));
+    expect(await cache.get(header('ann'))).toBe(a);
     expect(a).toEqual(callerFromHeader(header('ann'), 'k'));
     expect(Object.isFrozen(a) && Object.isFrozen(a.credentials) && Object.isFrozen(a.credentials[0].fields)).toBe(true);
   });
 
-  it('keeps at most maxEntries headers, skips long ones, never caches a failure', () => {
-    const cache = new CallerCache('k', 2, 100);
-    const first = cache.get(header('a'));
-    cache.get(header('b'));
-    cache.get(header('c')); // evicts "a"
-    expect(cache.get(header('a'))).not.toBe(first);
+  it('keeps at most maxEntries headers, skips long ones, never caches a failure', async () => {
+    const cache = new CallerResolver({ ownerKey: 'k' }, 2, 100);
+    const first = await cache.get(header('a'));
+    await cache.get(header('b'));
+    await cache.get(header('c')); // evicts "a"
+    expect(await cache.get(header('a'))).not.toBe(first);
     const long = `${header('d')}; pad = ${'x'.repeat(200)}`;
-    expect(cache.get(long)).not.toBe(cache.get(long));
-    expect(() => cache.get('type = InfrastructureManager; username = u')).toThrow(UnauthorizedError);
-    expect(() => cache.get('type = InfrastructureManager; username = u')).toThrow(UnauthorizedError);
+    expect(await cache.get(long)).not.toBe(await cache.get(long));
+    await expect(cache.get('type = InfrastructureManager; username = u')).rejects.toThrow(UnauthorizedError);
+    await expect(cache.get('type = InfrastructureManager; username = u')).rejects.toThrow(UnauthorizedError);
+  });
+
+  it('marks admins, refuses IM\'s OIDC user prefix for password users and tokens without a trusted issuer', async () => {
+    const admin = callerFromHeader(header('root'), 'k').owner;
+    const cache = new CallerResolver({ ownerKey: 'k', adminOwners: new Set([admin]) });
+    expect((await cache.get(header('root'))).admin).toBe(true);
+    expect((await cache.get(header('ann'))).admin).toBe(false);
+    await expect(cache.get(header('__OPENID__ann'))).rejects.toThrow('Invalid username used for the InfrastructureManager.');
+    await expect(cache.get('type = InfrastructureManager; username = alice; token = x')).rejects.toThrow(/trusts no OIDC issuer: .*--oidc-issuers/);
   });
 });

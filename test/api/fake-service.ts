@@ -1,13 +1,14 @@
 /**
  * An in-memory InfrastructureService for the HTTP layer's unit tests only (integration tests use
- * the real engine). It keeps the engine's contract: owner checks answer InfrastructureNotFoundError,
+ * the real engine). It keeps the engine's contract: 404 (InfrastructureNotFoundError) for an unknown id, 403
+ * (InfrastructureForbiddenError) for someone else's,
  * unknown VMs VmNotFoundError, an unparsable template InvalidInputError.
  */
 import { parse } from 'yaml';
 import type {
   Caller, CreateOptions, DestroyRequestOptions, InfrastructureService, StateView, VmView,
 } from '../../server/engine/service';
-import { InfrastructureNotFoundError, InvalidInputError, VmNotFoundError } from '../../server/errors';
+import { InfrastructureForbiddenError, InfrastructureNotFoundError, InvalidInputError, VmNotFoundError } from '../../server/errors';
 import type { VmState } from '../../connectors/types';
 
 interface FakeInfra { id: string; owner: string; tosca: string; vms: Map<string, VmState>; nextVm: number }
@@ -20,7 +21,8 @@ export class FakeService implements InfrastructureService {
 
   private get(caller: Caller, id: string): FakeInfra {
     const inf = this.infras.get(id);
-    if (!inf || inf.owner !== caller.owner) throw new InfrastructureNotFoundError(id);
+    if (!inf) throw new InfrastructureNotFoundError(id);
+    if (inf.owner !== caller.owner && !caller.admin) throw new InfrastructureForbiddenError(id);
     return inf;
   }
 

@@ -13,7 +13,25 @@ describe('tosca-im serve configuration', () => {
     expect(readConfig([], {})).toEqual({
       host: '127.0.0.1', port: 8800, db: 'sqlite:data/tosca-im.db', logLevel: 'info', dataDir: './data',
       importMap: undefined, bodyLimit: '1mb', poolSize: undefined,
+      oidc: { issuers: [], audience: undefined, groups: [], groupsClaim: 'groups', adminGroups: [], scopes: [], clientId: undefined, clientSecret: undefined },
+      adminUsers: [],
     });
+  });
+
+  it('reads the identity flags and their TOSCA_IM_ twins (flag wins)', () => {
+    const env = {
+      TOSCA_IM_OIDC_ISSUERS: 'https://iam.example/,https://aai.egi.eu/auth/realms/egi', TOSCA_IM_OIDC_AUDIENCE: 'im', TOSCA_IM_OIDC_GROUPS: 'a,b',
+      TOSCA_IM_OIDC_GROUPS_CLAIM: 'wlcg.groups', TOSCA_IM_OIDC_ADMIN_GROUPS: 'ops', TOSCA_IM_ADMIN_USERS: 'root:pw:with:colons',
+      TOSCA_IM_OIDC_SCOPES: 'openid profile', TOSCA_IM_OIDC_CLIENT_ID: 'cid', TOSCA_IM_OIDC_CLIENT_SECRET: 'cs',
+    };
+    expect(readConfig([], env)).toMatchObject({
+      oidc: {
+        issuers: ['https://iam.example/', 'https://aai.egi.eu/auth/realms/egi'], audience: 'im', groups: ['a', 'b'], groupsClaim: 'wlcg.groups',
+        adminGroups: ['ops'], scopes: ['openid', 'profile'], clientId: 'cid', clientSecret: 'cs',
+      },
+      adminUsers: [['root', 'pw:with:colons']],
+    });
+    expect(readConfig(['--oidc-issuers', 'http://127.0.0.1:1', '--oidc-groups-claim', 'groups'], env).oidc).toMatchObject({ issuers: ['http://127.0.0.1:1'], groupsClaim: 'groups' });
   });
 
   it('reads the environment, and flags win over it', () => {
@@ -29,6 +47,9 @@ describe('tosca-im serve configuration', () => {
     [['--log-level', 'loud'], /invalid log level/],
     [['--nope'], /Unknown option/],
     [['extra'], /positional/],
+    [['--oidc-issuers', 'iam.example'], /invalid --oidc-issuers entry "iam.example"/],
+    [['--oidc-scopes', 'openid'], /--oidc-scopes needs --oidc-client-id and --oidc-client-secret/],
+    [['--admin-users', 'root'], /each is USER:PASSWORD/],
   ])('refuses %p', (argv, message) => {
     expect(() => readConfig(argv, {})).toThrow(UsageError);
     expect(() => readConfig(argv, {})).toThrow(message);

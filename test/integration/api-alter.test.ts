@@ -122,7 +122,7 @@ describe('PUT /infrastructures/{id}/vms/{vmId} (AlterVM)', () => {
     expect(await system(id, '0')).toMatchObject({ 'cpu.count': 1, 'memory.size': GB });
   });
 
-  it('answers 404 for an unknown VM or infrastructure, and for another owner\'s (as an unknown id)', async () => {
+  it('answers 404 for an unknown VM or infrastructure, and 403 for another owner\'s', async () => {
     const id = await create();
     const vm = await alter(id, '9', resize('num_cpus: 2'));
     expect([vm.status, vm.text]).toEqual([404, `Error modifying resources: Invalid VM ID 9 in infrastructure ${id}`]);
@@ -131,7 +131,7 @@ describe('PUT /infrastructures/{id}/vms/{vmId} (AlterVM)', () => {
     const inf = await alter('00000000-0000-4000-8000-000000000000', '0', resize('num_cpus: 2'));
     expect([inf.status, inf.text]).toEqual([404, 'Error modifying resources: Invalid infrastructure ID or access not granted.']);
     const bob = await alter(id, '0', resize('num_cpus: 2'), { auth: BOB });
-    expect([bob.status, bob.text]).toEqual([404, 'Error modifying resources: Invalid infrastructure ID or access not granted.']);
+    expect([bob.status, bob.text]).toEqual([403, 'Error modifying resources: Access to this infrastructure not granted.']);
     expect(await system(id, '0')).toMatchObject({ 'cpu.count': 1 });
   });
 

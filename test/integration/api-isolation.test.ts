@@ -1,6 +1,6 @@
 /**
  * Owners and bad input against the real `tosca-im serve` process: another user's infrastructure
- * answers exactly like an unknown one; bad requests get the right 4xx; the process keeps serving.
+ * answers IM's 403 on every route (an unknown one 404); bad requests get the right 4xx; the process keeps serving.
  */
 import * as fs from 'node:fs';
 import { clusterTemplate, tempDir } from '../engine-fixtures';
@@ -9,7 +9,7 @@ import { spawnServer, type ServerProcess } from './api-harness';
 
 const ALICE = imAuth('alice', 'alice-pw', 'id = dummy; type = Dummy');
 const BOB = imAuth('bob', 'bob-pw', 'id = dummy; type = Dummy');
-const NOT_FOUND = /^Error [^:]+: Invalid infrastructure ID or access not granted\.$/;
+const FORBIDDEN = /^Error [^:]+: Access to this infrastructure not granted\.$/;
 
 describe('isolation and bad input (tosca-im serve)', () => {
   let srv: ServerProcess;
@@ -47,8 +47,8 @@ describe('isolation and bad input (tosca-im serve)', () => {
     for (const [method, suffix, body] of probes) {
       const type = body === undefined ? undefined : body.startsWith('{') ? 'application/json' : 'text/yaml';
       const r = await call(url, method, `/infrastructures/${aliceInf}${suffix}`, { auth: BOB, type, body });
-      expect([method, suffix, r.status]).toEqual([method, suffix, 404]);
-      expect(r.text).toMatch(NOT_FOUND);
+      expect([method, suffix, r.status]).toEqual([method, suffix, 403]);
+      expect(r.text).toMatch(FORBIDDEN);
     }
     expect(unknown.status).toBe(404);
     expect(unknown.text).toBe('Error Getting Inf. info: Invalid infrastructure ID or access not granted.');
@@ -58,7 +58,7 @@ describe('isolation and bad input (tosca-im serve)', () => {
     expect(Object.keys(state.json().state.vm_states)).toHaveLength(2);
     expect((await call(url, 'GET', `/infrastructures/${aliceInf}/authorization`, { auth: ALICE, accept: 'application/json' })).json()).toEqual({ authorization: ['alice'] });
     // Same user name, other password: another owner.
-    expect((await call(url, 'GET', `/infrastructures/${aliceInf}`, { auth: imAuth('alice', 'guess') })).status).toBe(404);
+    expect((await call(url, 'GET', `/infrastructures/${aliceInf}`, { auth: imAuth('alice', 'guess') })).status).toBe(403);
   });
 
   it.each<[string, Parameters<typeof call>[3], number, RegExp]>([

@@ -131,10 +131,10 @@ describe('elasticity in the server (engine + SQLite + Dummy, real HTTP)', () => 
     expect([untyped.status, untyped.type]).toEqual([200, 'text/plain']);
     expect(untyped.text).toContain('max_nodes: 3');
 
-    // Another owner: the same 404 as every route, for GET and PUT.
+    // Another owner: IM's 403, as on every route, for GET and PUT.
     const other = await call(srv.url, 'GET', `/infrastructures/${infId}/elasticity`, { auth: BOB });
-    expect([other.status, other.text]).toEqual([404, 'Error Getting Inf. elasticity: Invalid infrastructure ID or access not granted.']);
-    expect((await put('{"paused": false}', { auth: BOB })).status).toBe(404);
+    expect([other.status, other.text]).toEqual([403, 'Error Getting Inf. elasticity: Access to this infrastructure not granted.']);
+    expect((await put('{"paused": false}', { auth: BOB })).status).toBe(403);
     expect((await view(infId)).policy.paused).toBe(true);
     expect((await call(srv.url, 'GET', `/infrastructures/${infId}/elasticity`)).status).toBe(401);
 

@@ -15,19 +15,22 @@ import { clusterTemplate, tempDir } from '../engine-fixtures';
 import { call, imAuth, type Reply } from '../api/http';
 import { startOpenStackSim, type OpenStackSim } from '../../sims/openstack';
 import { spawnServer, waitFor, type ServerProcess } from './api-harness';
+import { startOidcProvider, type OidcProvider } from '../oidc/provider';
 
 jest.setTimeout(90_000);
 
 const IM_PASSWORD = 'Im-Pa55-q8Zt';
-const IM_TOKEN = 'Im-T0ken-w3Kp';
 const OST_PASSWORD = 'Ost-Pa55-r7Vx';
 const OST_WRONG = 'Ost-Wr0ng-m2Jc';
 const DUMMY_SECRET = 'Dummy-S3cret-h5Ny';
 const NEW_OWNER_PASSWORD = 'Dave-Pa55-k4Lq';
-const SECRETS = [IM_PASSWORD, IM_TOKEN, OST_PASSWORD, OST_WRONG, DUMMY_SECRET, NEW_OWNER_PASSWORD];
+/** Plus carol's OIDC access token, once the provider has issued it. */
+const SECRETS = [IM_PASSWORD, OST_PASSWORD, OST_WRONG, DUMMY_SECRET, NEW_OWNER_PASSWORD];
 const UBUNTU = '0c1d2e3f-1111-4a2b-8c3d-000000000002';
 
 let ost: OpenStackSim;
+let op: OidcProvider;
+let IM_TOKEN = '';
 let srv: ServerProcess;
 const dataDir = tempDir('tosca-im-secrets-');
 /** Every answer the test received, to search for secrets at the end. */
@@ -83,12 +86,17 @@ async function readEverything(auth: string, inf: string): Promise<void> {
 beforeAll(async () => {
   ost = await startOpenStackSim({ faults: { activeDelayMs: 30, deleteDelayMs: 10 } });
   ost.state.users.find((u) => u.name === 'demo')!.password = OST_PASSWORD;
-  srv = await spawnServer(dataDir, ['--log-level', 'trace'], {}, { fromSource: true });
+  // Carol is an OIDC user: a real provider issues her token, which must never come back or be logged.
+  op = await startOidcProvider({ users: [{ id: 'carol' }], clients: [{ id: 'im', secret: 'im-client-secret', audience: 'https://im.test' }] });
+  IM_TOKEN = (await op.getToken('carol')).access_token;
+  SECRETS.push(IM_TOKEN);
+  srv = await spawnServer(dataDir, ['--log-level', 'trace', '--oidc-issuers', op.issuer], {}, { fromSource: true });
 });
 
 afterAll(async () => {
   await srv?.stop();
   await ost?.close();
+  await op?.stop();
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -198,7 +206,7 @@ describe('a full life cycle with secrets in every credential line', () => {
     // VM info as IM gives it, and the export (an import must reach its VMs); not the infrastructure's RADL.
     for (const a of own) expect(a.what).toMatch(/^GET \/infrastructures\/[^/]+\/(vms\/\d+|data) /);
     expect(own.some((a) => /\/vms\/\d+ /.test(a.what))).toBe(true);
-    // Bob asks for everything Alice has, in every form: 404s that hold no key.
+    // Bob asks for everything Alice has, in every form: 403s that hold no key.
     const before = answers.length;
     for (const inf of [dummyInf, ostInf]) {
       await readEverythingAs(bob, inf);
@@ -206,8 +214,8 @@ describe('a full life cycle with secrets in every credential line', () => {
     const bobs = answers.slice(before);
     expect(bobs.length).toBeGreaterThan(10);
     for (const a of bobs) {
-      // 404 as for an unknown id (415 for HTML on the JSON-only routes, before any lookup).
-      expect(a.what).toMatch(/→ 404$|text\/html → 415$/);
+      // IM's 403 (415 for HTML on the JSON-only routes, before any lookup).
+      expect(a.what).toMatch(/→ 403$|text\/html → 415$/);
       expect(a.text).not.toContain(keyBody);
       expect(a.text).not.toContain('PRIVATE KEY');
     }

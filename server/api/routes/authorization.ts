@@ -3,12 +3,14 @@
  * ChangeInfrastructureAuth. The POST body is one InfrastructureManager credential as JSON
  * (`{"username": "u", "password": "p"}` or `{"token": "t"}`, `type` optional), as IM's parse_auth
  * reads it; `?overwrite=yes` makes it the only owner, else it is added. Only its keyed owner id and
- * user name are kept; the password or token is dropped here.
+ * user name are kept; the password or token is dropped here. An OIDC person is given either by a
+ * token of theirs (checked like a caller's) or as `{"iss": ISSUER, "sub": SUB}` (a trusted issuer),
+ * so a user can share with a colleague whose token they do not hold.
  */
 import { Router } from 'express';
 import type { InfrastructureService } from '../../engine/service';
 import { InvalidInputError } from '../../errors';
-import { ownerId, type ImIdentity } from '../../auth';
+import { normalIssuer, ownerId, OPENID_USER_PREFIX, type ImIdentity, type OidcOptions, type Person, type TokenVerifier } from '../../auth';
 import { ApiError } from '../api-error';
 import { bodyText } from '../body';
 import type { EndpointFactory } from '../endpoint';
@@ -17,7 +19,15 @@ import { mediaTypes, sendEmpty, sendOutput } from '../media';
 
 const NOT_AVAILABLE = 'this server has no owner management';
 
-export function authorizationRoutes(service: InfrastructureService, endpoint: EndpointFactory, ownerKey: Buffer): Router {
+export interface SharingOptions {
+  ownerKey: Buffer;
+  /** Checks a new owner's token. */
+  tokens?: TokenVerifier;
+  /** The trusted issuers, for `{"iss", "sub"}` bodies. */
+  issuers: OidcOptions['issuers'];
+}
+
+export function authorizationRoutes(service: InfrastructureService, endpoint: EndpointFactory, sharing: SharingOptions): Router {
   const r = Router();
 
   r.get('/infrastructures/:infId/authorization', endpoint('Error Getting Inf. prop', async ({ req, res, caller, params }) => {
@@ -31,18 +41,41 @@ export function authorizationRoutes(service: InfrastructureService, endpoint: En
     if (!res.locals.contentTypeDefaulted && !types.includes('application/json')) {
       throw new ApiError(415, `Unsupported Media Type ${types.join(',')}`);
     }
-    const identity = newIdentity(bodyText(req));
+    const added = await newOwner(newIdentity(bodyText(req)), sharing);
     const overwrite = flag(req, 'overwrite', false);
     if (!service.changeOwners) throw new InvalidInputError(NOT_AVAILABLE);
-    await service.changeOwners(caller, params.infId, { owner: ownerId(ownerKey, identity), username: identity.username }, overwrite);
+    await service.changeOwners(caller, params.infId, added, overwrite);
     sendEmpty(res);
   }));
 
   return r;
 }
 
+/** A new owner as body it names: a password user, or an OIDC person (by token, or by issuer + sub). */
+export type NewIdentity = ImIdentity | { kind: 'oidc'; issuer: string; sub: string };
+
+async function newOwner(identity: NewIdentity, sharing: SharingOptions): Promise<{ owner: string; username: string }> {
+  let person: Person;
+  let username: string;
+  if (identity.kind === 'token') {
+    if (!sharing.tokens) throw new InvalidInputError('Invalid new infrastructure data provided: this server trusts no OIDC issuer (--oidc-issuers)');
+    const checked = await sharing.tokens.verify(identity.token);
+    person = { kind: 'oidc', issuer: checked.issuer, sub: checked.sub };
+    username = checked.username;
+  } else if (identity.kind === 'oidc') {
+    const issuer = sharing.issuers.map(normalIssuer).find((u) => u === normalIssuer(identity.issuer));
+    if (!issuer) throw new InvalidInputError(`Invalid new infrastructure data provided: issuer ${identity.issuer} is not trusted by this server`);
+    person = { kind: 'oidc', issuer, sub: identity.sub };
+    username = OPENID_USER_PREFIX + identity.sub;
+  } else {
+    person = identity;
+    username = identity.username;
+  }
+  return { owner: ownerId(sharing.ownerKey, person), username };
+}
+
 /** The new owner's InfrastructureManager credential, checked as IM's ChangeInfrastructureAuth does. */
-export function newIdentity(text: string): ImIdentity {
+export function newIdentity(text: string): NewIdentity {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -57,6 +90,12 @@ export function newIdentity(text: string): ImIdentity {
   if (d.type !== undefined && d.type !== 'InfrastructureManager') throw invalid('No credentials provided for the InfrastructureManager.');
   const token = str('token');
   if (token) return { kind: 'token', username: str('username') ?? '', token };
+  const iss = str('iss');
+  const sub = str('sub');
+  if (iss || sub) {
+    if (!iss || !sub) throw invalid('an OIDC person needs both "iss" and "sub".');
+    return { kind: 'oidc', issuer: iss, sub };
+  }
   const username = str('username');
   const password = typeof d.password === 'string' ? d.password : undefined;
   if (!username && password === undefined) throw invalid('No credentials provided for the InfrastructureManager.');
