@@ -8,3 +8,4 @@ export * from './model';
 export { parseRadl } from './parser';
 export { parseRadlJson, dumpRadlJson, radlToSimple, featuresToSimple, type Simple } from './json';
 export { unitToValue } from './units';
+export { dumpRadlText, featuresText, radlName, radlString } from './text';

@@ -49,17 +49,17 @@ function aspectToSimple(a: FeatureAspect): Obj {
 }
 
 export function featuresToSimple(fs: Features): Obj {
-  const r: Obj = {};
+  const r: Array<[string, Simple]> = []; // entries, so a feature named __proto__ stays a plain key
   for (const [k, p] of fs.props) {
-    if (p.kind === 'soft') r.softs = p.list.map((s) => ({ weight: s.weight, items: featuresToSimple(s) }));
+    if (p.kind === 'soft') r.push(['softs', p.list.map((s) => ({ weight: s.weight, items: featuresToSimple(s) }))]);
     else if (p.kind === 'interval') {
-      if (p.min && p.max && p.min.value === p.max.value) r[k] = valueToSimple(p.min);
-      else if (p.min) r[`${k}_min`] = valueToSimple(p.min);
-      else if (p.max) r[`${k}_max`] = valueToSimple(p.max);
-    } else if (p.kind === 'contains') r[k] = [...p.items.values()].map(valueToSimple);
-    else r[k] = valueToSimple(p.f);
+      if (p.min && p.max && p.min.value === p.max.value) r.push([k, valueToSimple(p.min)]);
+      else if (p.min) r.push([`${k}_min`, valueToSimple(p.min)]);
+      else if (p.max) r.push([`${k}_max`, valueToSimple(p.max)]);
+    } else if (p.kind === 'contains') r.push([k, [...p.items.values()].map(valueToSimple)]);
+    else r.push([k, valueToSimple(p.f)]);
   }
-  return r;
+  return Object.fromEntries(r) as Obj;
 }
 
 function valueToSimple(f: Feature): Simple {

@@ -15,11 +15,11 @@ export type TokenType =
 
 export interface Token { type: TokenType; value: string | number; line: number; column: number }
 
-const RESERVED: Record<string, TokenType> = {
+const RESERVED = new Map<string, TokenType>(Object.entries({
   network: 'NETWORK', ansible: 'ANSIBLE', system: 'SYSTEM', soft: 'SOFT', and: 'AND', contains: 'CONTAINS',
   deploy: 'DEPLOY', configure: 'CONFIGURE', contextualize: 'CONTEXTUALIZE', step: 'STEP', with: 'WITH',
   option: 'OPTION', description: 'DESCRIPTION',
-};
+}) as Array<[string, TokenType]>);
 const BODY_OPS: Array<[string, TokenType]> = [['<=', 'LE'], ['>=', 'GE'], ['=', 'EQ'], ['>', 'GT'], ['<', 'LT'], ['[', 'LBRACK'], [']', 'RBRACK'], [',', 'COMMA']];
 const NUMBER = /\d+\.?\d*/y;
 const VAR = /[a-zA-Z_.][\p{L}\p{N}_.-]*/uy;
@@ -78,7 +78,7 @@ export function tokenize(text: string, file: string): Token[] {
       }
     }
     if ((m = sticky(NUMBER))) { push('NUMBER', Number(m[0]), i); i += m[0].length; continue; }
-    if ((m = sticky(VAR))) { push(RESERVED[m[0]] ?? 'VAR', m[0], i); i += m[0].length; continue; }
+    if ((m = sticky(VAR))) { push(RESERVED.get(m[0]) ?? 'VAR', m[0], i); i += m[0].length; continue; }
     if (text.startsWith('@begin', i)) { push('RECIPE_BEGIN', '@begin', i); i += 6; stack.push(state); state = 'recipe'; continue; }
     i++; // a character the reference lexer skips (its t_ANY_error)
   }
