@@ -6,6 +6,8 @@ import { isMap, parseDocument, type Document, type YAMLMap } from 'yaml';
 import { planTemplate, ToscaError } from '../../tosca';
 import type { Plan, PlanOptions } from '../../tosca';
 import { InvalidInputError } from '../errors';
+import { dumpRadlText, mergeRadl, RadlError } from '../../radl';
+import { isRadlText, parseRadlOrReject, radlToPlan } from './radl-plan';
 
 export type Planner = (text: string, opts?: PlanOptions) => Promise<Plan>;
 
@@ -14,6 +16,7 @@ export const defaultPlanner: Planner = planTemplate;
 /** Plans a template, turning every template error into a 400 with its located message. */
 export async function planOrReject(planner: Planner, text: string, opts: PlanOptions): Promise<Plan> {
   if (text.trim() === '') throw new InvalidInputError('Empty TOSCA template');
+  if (isRadlText(text)) return radlToPlan(parseRadlOrReject(text));
   try {
     return await planner(text, opts);
   } catch (e) {
@@ -34,6 +37,17 @@ function docOf(text: string): Document.Parsed {
  * the new one replace or extend those of the old.
  */
 export function mergeTemplates(oldText: string, newText: string): string {
+  if (isRadlText(oldText) !== isRadlText(newText)) {
+    throw new InvalidInputError('Add resources in the language the infrastructure was created with (RADL or TOSCA)');
+  }
+  if (isRadlText(oldText)) {
+    try {
+      return dumpRadlText(mergeRadl(parseRadlOrReject(oldText), parseRadlOrReject(newText)));
+    } catch (e) {
+      if (e instanceof RadlError) throw new InvalidInputError(`Error parsing RADL: ${e.message}`);
+      throw e;
+    }
+  }
   const oldDoc = docOf(oldText);
   const newDoc = docOf(newText);
   for (const section of ['inputs', 'node_templates', 'outputs', 'policies', 'groups']) {
@@ -54,6 +68,7 @@ export function mergeTemplates(oldText: string, newText: string): string {
 
 /** The template with each compute's scalable.count set to its live VM count and removal_list dropped. */
 export function templateWithCounts(text: string, counts: Record<string, number>): string {
+  if (isRadlText(text)) throw new InvalidInputError('The infrastructure was created with RADL: it has no TOSCA template (GET its radl)');
   const doc = docOf(text);
   for (const [node, count] of Object.entries(counts)) {
     if (!doc.hasIn(['topology_template', 'node_templates', node])) continue;
