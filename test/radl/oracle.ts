@@ -63,7 +63,7 @@ export function judgeTexts(texts: string[]): OracleAnswer[] {
 }
 
 /** test() for checks that need the reference: skipped loudly where it cannot run, failed under TOSCA_IM_REQUIRE_ALL=1. */
-export function oracleTest(name: string, fn: () => void | Promise<void>): void {
+export function oracleTest(name: string, fn: () => void): void {
   const missing = oracleMissing();
   if (!missing) return void test(name, fn);
   if (process.env.TOSCA_IM_REQUIRE_ALL === '1') return void test(name, () => { throw new Error(`TOSCA_IM_REQUIRE_ALL=1 but ${missing}`); });
