@@ -1,11 +1,11 @@
 /**
  * Request bodies. Everything is read as text (one size limit for all); the handler decides what the
- * text is from Content-Type, as IM's parse_deployment does. TOSCA is the only template language for
- * now, so RADL (text/plain, JSON RADL) gets a clear 415 — except that a text/plain body that is
- * plainly TOSCA is taken as TOSCA (curl's default types make that a common mistake).
+ * text is from Content-Type, as IM's parse_deployment does (see templateBody).
  */
 import type { Request, RequestHandler } from 'express';
 import { ApiError, RADL_NOT_SUPPORTED } from './api-error';
+import { InvalidInputError } from '../errors';
+import { dumpRadlText, parseRadl, parseRadlJson, RadlError } from '../../radl';
 import { mediaTypes } from './media';
 
 const TOSCA_MARK = /^\s*tosca_definitions_version\s*:/m;
@@ -37,16 +37,30 @@ export function bodyText(req: Request): string {
   return typeof req.body === 'string' ? req.body : '';
 }
 
-/** The TOSCA template of a create/add request, or a 415/400 that says what to send. */
-export function toscaBody(req: Request): string {
+/**
+ * The template of a create/add/alter request as IM reads it (REST.py): text/yaml is TOSCA,
+ * application/json is JSON RADL, anything else (or no Content-Type) is RADL text — except a text body
+ * that is plainly TOSCA (curl's default type makes that a common mistake). RADL is handed on as our
+ * canonical RADL text (what IM would store); bad RADL is a 400 naming line and column.
+ */
+export function templateBody(req: Request): string {
   const types = mediaTypes(req.get('content-type'));
   const text = bodyText(req);
   const yaml = types.includes('text/yaml');
+  const json = types.includes('application/json');
   const radlish = types.some((t) => ['text/plain', '*/*', 'text/*', 'application/json'].includes(t));
   if (!yaml && !radlish) throw new ApiError(415, `Unsupported Media Type ${types.join(',')}`);
   if (text.trim() === '') throw new ApiError(400, 'Empty body: send a TOSCA template (text/yaml)');
-  if (yaml || (!types.includes('application/json') && TOSCA_MARK.test(text))) return text;
-  throw new ApiError(415, RADL_NOT_SUPPORTED);
+  if (yaml || (!json && TOSCA_MARK.test(text))) return text;
+  try {
+    const radl = json ? parseRadlJson(text, 'radl.json') : parseRadl(text, 'radl');
+    const canonical = dumpRadlText(radl);
+    if (canonical.trim() === '') throw new InvalidInputError('Error parsing RADL: the document is empty');
+    return canonical;
+  } catch (e) {
+    if (e instanceof RadlError) throw new InvalidInputError(`Error parsing RADL: ${e.message}`);
+    throw e;
+  }
 }
 
 /** Reconfigure may carry RADL to update the configuration; an empty body just re-runs it. */

@@ -16,6 +16,7 @@ import { stateView } from './state';
 import { evaluateOutputs } from './outputs';
 import { infrastructureRadlText } from './radl';
 import { assertVmCap, mergeTemplates, planOrReject, templateWithCounts } from './templates';
+import { isRadlText, radlAdditions } from './radl-plan';
 import { generateSshKeyPair } from '../configure/keys';
 import { exportInfrastructure, importedPlan, importedVms, parseExport } from './transfer';
 import { Cancelled } from './runner';
@@ -193,11 +194,12 @@ export class InfrastructureServiceImpl implements InfrastructureService {
   /** Decides and records what an add-resources request changes; returns the new rows and the job. */
   private async planAddResources(caller: Caller, infId: string, toscaText: string, context: boolean) {
     const inf = await this.mutable(caller, infId);
-    const posted = await this.plan(toscaText);
     const mergedText = mergeTemplates(inf.template, toscaText);
     const merged = await this.plan(mergedText);
     const creds = mergeCredentials(this.ctx.credentialsOf(inf), caller.credentials);
     const live = liveVms(await this.ctx.store.listVms(infId));
+    const posted = await this.plan(toscaText);
+    if (isRadlText(toscaText)) posted.computes = radlAdditions(posted, merged, (node) => live.filter((v) => v.nodeName === node).length);
     const remove: string[] = [];
     const add: NewVm[] = [];
     const placement = this.place(posted.computes, creds);

@@ -15,6 +15,8 @@ import { MAX_COUNT } from '../../tosca/plan/compute';
 export function assertVmCap(total: number, what: string): void {
   if (total > MAX_COUNT) throw new InvalidInputError(`${what}: an infrastructure has at most ${MAX_COUNT} VMs (asked for ${total})`);
 }
+import { dumpRadlText, mergeRadl, RadlError } from '../../radl';
+import { isRadlText, parseRadlOrReject, radlToPlan } from './radl-plan';
 
 export type Planner = (text: string, opts?: PlanOptions) => Promise<Plan>;
 
@@ -24,6 +26,11 @@ export const defaultPlanner: Planner = planTemplate;
 export async function planOrReject(planner: Planner, text: string, opts: PlanOptions): Promise<Plan> {
   if (text.trim() === '') throw new InvalidInputError('Empty TOSCA template');
   let plan: Plan;
+  if (isRadlText(text)) {
+    plan = radlToPlan(parseRadlOrReject(text));
+    assertVmCap(plan.computes.reduce((n, c) => n + c.count, 0), 'Error parsing the RADL');
+    return plan;
+  }
   try {
     plan = await planner(text, opts);
   } catch (e) {
@@ -63,6 +70,17 @@ function docOf(text: string): Document.Parsed {
  * the new one replace or extend those of the old.
  */
 export function mergeTemplates(oldText: string, newText: string): string {
+  if (isRadlText(oldText) !== isRadlText(newText)) {
+    throw new InvalidInputError('Add resources in the language the infrastructure was created with (RADL or TOSCA)');
+  }
+  if (isRadlText(oldText)) {
+    try {
+      return dumpRadlText(mergeRadl(parseRadlOrReject(oldText), parseRadlOrReject(newText)));
+    } catch (e) {
+      if (e instanceof RadlError) throw new InvalidInputError(`Error parsing RADL: ${e.message}`);
+      throw e;
+    }
+  }
   const oldDoc = docOf(oldText);
   const newDoc = docOf(newText);
   for (const section of ['inputs', 'node_templates', 'outputs', 'policies', 'groups']) {
@@ -83,6 +101,7 @@ export function mergeTemplates(oldText: string, newText: string): string {
 
 /** The template with each compute's scalable.count set to its live VM count and removal_list dropped. */
 export function templateWithCounts(text: string, counts: Record<string, number>): string {
+  if (isRadlText(text)) throw new InvalidInputError('The infrastructure was created with RADL: it has no TOSCA template (GET its radl)');
   const doc = docOf(text);
   for (const [node, count] of Object.entries(counts)) {
     if (!doc.hasIn(['topology_template', 'node_templates', node])) continue;

@@ -70,12 +70,15 @@ describe('IM REST API over the fake service', () => {
       expect((await call(url, 'POST', '/infrastructures', { auth: ANN, body: TOSCA })).status).toBe(200);
     });
 
-    it('answers RADL (text and JSON) with a clear 415', async () => {
+    it('takes RADL text (any non-YAML type) and JSON RADL; bad RADL is a 400 naming line and column', async () => {
       const radl = await call(url, 'POST', '/infrastructures', { auth: ANN, type: 'text/plain', body: 'system front (cpu.count>=1)\ndeploy front 1' });
-      expect([radl.status, radl.text]).toEqual([415, 'RADL is not supported yet, send TOSCA (text/yaml)']);
+      expect(radl.status).toBe(200);
       const json = await call(url, 'POST', '/infrastructures', { auth: ANN, type: 'application/json', body: '[{"class":"system","id":"f"}]', accept: 'application/json' });
-      expect(json.status).toBe(415);
-      expect(json.json()).toEqual({ message: 'RADL is not supported yet, send TOSCA (text/yaml)', code: 415 });
+      expect(json.status).toBe(200);
+      const bad = await call(url, 'POST', '/infrastructures', { auth: ANN, type: 'text/plain', body: 'system front (\ncpu.count >=\n)' });
+      expect([bad.status, bad.text]).toEqual([400, 'Error Creating Inf.: Error parsing RADL: radl:3:1 (root): expected a number, a quoted string or a [list], found rparen ")"']);
+      const badJson = await call(url, 'POST', '/infrastructures', { auth: ANN, type: 'application/json', body: '[{"class":"deploy"}]' });
+      expect([badJson.status, badJson.text]).toEqual([400, 'Error Creating Inf.: Error parsing RADL: radl.json:0:0 0.system: expected a string']);
     });
 
     it('answers other media types 415 as IM does', async () => {
@@ -235,7 +238,7 @@ describe('IM REST API over the fake service', () => {
       expect((await call(url, 'PUT', `/infrastructures/${id}/vms/1/start`, { auth: ANN })).status).toBe(200);
       expect((await call(url, 'PUT', `/infrastructures/${id}/vms/1/reboot`, { auth: ANN })).status).toBe(200);
       const alter = await call(url, 'PUT', `/infrastructures/${id}/vms/1`, { auth: ANN, type: 'text/plain', body: 'system front ( cpu.count = 2 )' });
-      expect(alter.status).toBe(415);
+      expect([alter.status, alter.text]).toEqual([400, `Error modifying resources: ${ALTER_NOT_SUPPORTED}`]);
       const alterEmpty = await call(url, 'PUT', `/infrastructures/${id}/vms/1`, { auth: ANN });
       expect(alterEmpty.status).toBe(400);
       expect(alterEmpty.text).toBe('Empty body: send a TOSCA template (text/yaml)');

@@ -109,15 +109,15 @@ describe('PUT /infrastructures/{id}/vms/{vmId} (AlterVM)', () => {
     expect([none.status, none.text]).toEqual([400, 'Error modifying resources: The TOSCA template has no Compute node to take the VM\'s new size from']);
   });
 
-  it('answers a bad template with a located 400, RADL with 415, an empty body with 400; nothing changes', async () => {
+  it('answers a bad template or bad RADL with a located 400, an empty body with 400; nothing changes', async () => {
     const id = await create();
     const bad = await alter(id, '0', resize('num_cpus: many'));
     expect(bad.status).toBe(400);
     // file:line:col path: message, as every template error.
     expect(bad.text).toMatch(/^Error modifying resources: Error parsing the TOSCA template: .*:7:\d+ .*num_cpus/);
-    const radl = await alter(id, '0', 'system front ( cpu.count = 2 )', { type: 'text/plain' });
-    expect([radl.status, radl.text]).toEqual([415, 'RADL is not supported yet, send TOSCA (text/yaml)']);
-    expect((await alter(id, '0', '[{"class": "system", "cpu.count": 2}]', { type: 'application/json' })).status).toBe(415);
+    const radl = await alter(id, '0', 'system front ( cpu.count = )', { type: 'text/plain' });
+    expect([radl.status, radl.text]).toEqual([400, 'Error modifying resources: Error parsing RADL: radl:1:28 (root): expected a number, a quoted string or a [list], found rparen ")"']);
+    expect((await alter(id, '0', '[{"class": "system", "cpu.count": 2}]', { type: 'application/json' })).status).toBe(400);
     expect((await alter(id, '0', '')).status).toBe(400);
     expect(await system(id, '0')).toMatchObject({ 'cpu.count': 1, 'memory.size': GB });
   });

@@ -75,8 +75,8 @@ describe('isolation and bad input (tosca-im serve)', () => {
   it.each<[string, Parameters<typeof call>[3], number, RegExp]>([
     ['invalid YAML', { type: 'text/yaml', body: 'tosca_definitions_version: [' }, 400, /^Error Creating Inf\.: /],
     ['YAML that is not TOSCA', { type: 'text/yaml', body: 'hello: world\n' }, 400, /^Error Creating Inf\.: /],
-    ['RADL', { type: 'text/plain', body: 'system front ( cpu.count >= 1 )\ndeploy front 1' }, 415, /^RADL is not supported yet, send TOSCA \(text\/yaml\)$/],
-    ['JSON RADL', { type: 'application/json', body: '[]' }, 415, /^RADL is not supported yet/],
+    ['malformed RADL', { type: 'text/plain', body: 'system front ( cpu.count >= )\ndeploy front 1' }, 400, /^Error Creating Inf\.: Error parsing RADL: radl:1:29 /],
+    ['malformed JSON RADL', { type: 'application/json', body: '[' }, 400, /^Error Creating Inf\.: Error parsing RADL: radl\.json:1:1 /],
     ['an unknown media type', { type: 'image/png', body: 'x' }, 415, /^Unsupported Media Type image\/png$/],
     ['an empty body', { type: 'text/yaml' }, 400, /^Empty body/],
     ['a bad flag', { type: 'text/yaml', body: clusterTemplate(1), path: '?async=perhaps' } as never, 400, /async/],

@@ -3,7 +3,7 @@ import { Router, type Request } from 'express';
 import type { InfrastructureService } from '../../engine/service';
 import { InvalidInputError } from '../../errors';
 import { ApiError } from '../api-error';
-import { bodyText, requireNoRadl, toscaBody } from '../body';
+import { bodyText, requireNoRadl, templateBody } from '../body';
 import { infrastructureUri, vmUri } from '../base-url';
 import type { EndpointFactory } from '../endpoint';
 import { flag, queryString } from '../flags';
@@ -23,7 +23,7 @@ export function infrastructureRoutes(service: InfrastructureService, endpoint: E
   }));
 
   r.post('/infrastructures', endpoint('Error Creating Inf.', async ({ req, res, caller, base }) => {
-    const tosca = toscaBody(req);
+    const tosca = templateBody(req);
     const dryRun = flag(req, 'dry_run', false);
     const result = await service.create(caller, tosca, { async: flag(req, 'async', false), dryRun });
     if (dryRun) return sendOutput(req, res, parseJsonOrText(result), { defaultType: 'application/json' });
@@ -47,7 +47,7 @@ export function infrastructureRoutes(service: InfrastructureService, endpoint: E
   }));
 
   r.post('/infrastructures/:infId', endpoint('Error Adding resources', async ({ req, res, caller, base, params }) => {
-    const tosca = toscaBody(req);
+    const tosca = templateBody(req);
     const context = flag(req, 'context', true);
     const vmIds = await service.addResources(caller, params.infId, tosca, context);
     // IM returns the id for HAProxy stickiness when a reconfiguration follows.

@@ -4,7 +4,7 @@ import type { InfrastructureService, VmView } from '../../engine/service';
 import { vmRadlJson, vmRadlText } from '../../engine/radl';
 import { InvalidInputError } from '../../errors';
 import { ApiError } from '../api-error';
-import { toscaBody } from '../body';
+import { templateBody } from '../body';
 import type { EndpointFactory } from '../endpoint';
 import { flag } from '../flags';
 import { sendEmpty, sendOutput } from '../media';
@@ -24,7 +24,7 @@ export function vmRoutes(service: InfrastructureService, endpoint: EndpointFacto
   // IM's AlterVM. Unknown infrastructure or VM answer 404 before the body is looked at, as in IM.
   r.put(VM, endpoint('Error modifying resources', async ({ req, res, caller, params }) => {
     await service.vmInfo(caller, params.infId, params.vmId);
-    const tosca = toscaBody(req);
+    const tosca = templateBody(req);
     if (!service.alterVm) throw new InvalidInputError(ALTER_NOT_SUPPORTED);
     sendVm(req, res, await service.alterVm(caller, params.infId, params.vmId, tosca));
   }));
