@@ -189,5 +189,11 @@ export interface Store {
   deleteKv(infrastructureId: string, key: string): Promise<void>;
   listKv(infrastructureId: string): Promise<Record<string, unknown>>;
 
+  /**
+   * Records `value` under `key` unless a value is there already; returns the value in force. The
+   * first replica to start sets the server key's check value; the others compare theirs with it.
+   */
+  claimSetting(key: string, value: string): Promise<string>;
+
   close(): Promise<void>;
 }
