@@ -2,11 +2,13 @@
  * `tosca-im serve`: the IM REST API on HOST:PORT over the store at --db.
  *
  *   tosca-im serve [--host 127.0.0.1] [--port 8800] [--db sqlite:./data/tosca-im.db|postgres://...]
- *                  [--log-level info] [--import-map FILE] [--data-dir ./data]
+ *                  [--log-level info] [--import-map FILE] [--data-dir ./data] [--job-lease 30]
  *
  * Every option has an environment twin (TOSCA_IM_HOST, TOSCA_IM_PORT, TOSCA_IM_DB, TOSCA_IM_LOG_LEVEL,
- * TOSCA_IM_IMPORT_MAP, TOSCA_IM_DATA_DIR, TOSCA_IM_BODY_LIMIT, TOSCA_IM_POOL_SIZE); the flag wins.
- * TOSCA_IM_SECRET_KEY gives the server key, else <data-dir>/secret.key is created on first start.
+ * TOSCA_IM_IMPORT_MAP, TOSCA_IM_DATA_DIR, TOSCA_IM_BODY_LIMIT, TOSCA_IM_POOL_SIZE, TOSCA_IM_JOB_LEASE);
+ * the flag wins. TOSCA_IM_SECRET_KEY gives the server key, else <data-dir>/secret.key is created on
+ * first start. With PostgreSQL (several replicas) the key must be given (the variable, or an existing
+ * key file): every replica needs the same one, and one that differs from the database's refuses to start.
  * Logs (pino JSON) go to stderr; stdout gets one line: "tosca-im listening on http://HOST:PORT".
  */
 import * as fs from 'node:fs';
@@ -26,6 +28,7 @@ import { ElasticRuntime } from '../server/elastic/runtime';
 import { storeMetrics } from '../server/metrics';
 import { Registry } from 'prom-client';
 import { openStore, StoreUrlError, type Store } from '../server/store';
+import { checkSharedKey, KeyMismatchError } from '../server/engine/key-check';
 import { loadImportMap, type ImportMap, type LoadedImportMap } from '../tosca';
 
 export interface ServeConfig {
@@ -37,6 +40,8 @@ export interface ServeConfig {
   importMap?: string;
   bodyLimit: string;
   poolSize?: number;
+  /** Job lease in ms (--job-lease, in seconds). */
+  jobLeaseMs?: number;
 }
 
 export class UsageError extends Error {}
@@ -51,6 +56,7 @@ const OPTIONS = {
   'data-dir': { type: 'string', env: 'TOSCA_IM_DATA_DIR' },
   'body-limit': { type: 'string', env: 'TOSCA_IM_BODY_LIMIT' },
   'pool-size': { type: 'string', env: 'TOSCA_IM_POOL_SIZE' },
+  'job-lease': { type: 'string', env: 'TOSCA_IM_JOB_LEASE' },
 } as const;
 
 export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServeConfig {
@@ -80,6 +86,11 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServeConfig 
   const poolText = get('pool-size');
   const poolSize = poolText === undefined ? undefined : Number(poolText);
   if (poolSize !== undefined && (!Number.isInteger(poolSize) || poolSize < 1)) throw new UsageError(`invalid pool size "${poolText}"`);
+  const leaseText = get('job-lease');
+  const lease = leaseText === undefined ? undefined : Number(leaseText);
+  if (lease !== undefined && (!Number.isFinite(lease) || lease < 1 || lease > 3600)) {
+    throw new UsageError(`invalid job lease "${leaseText}" (seconds, 1 to 3600)`);
+  }
   return {
     host: get('host') ?? '127.0.0.1',
     port,
@@ -89,12 +100,17 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServeConfig 
     importMap: get('import-map'),
     bodyLimit,
     poolSize,
+    jobLeaseMs: lease === undefined ? undefined : Math.round(lease * 1000),
   };
 }
 
 function serverKey(cfg: ServeConfig, env: NodeJS.ProcessEnv, logger: pino.Logger): Buffer {
   if (env.TOSCA_IM_SECRET_KEY) return parseServerKey(env.TOSCA_IM_SECRET_KEY, 'TOSCA_IM_SECRET_KEY');
   const file = path.join(cfg.dataDir, 'secret.key');
+  if (isPostgres(cfg.db) && !fs.existsSync(file)) {
+    // A key made up here would differ from the other replicas': refuse instead.
+    throw new ServerKeyError(`a PostgreSQL store is shared by replicas, which must share the server key: set TOSCA_IM_SECRET_KEY (or put the key in ${file})`);
+  }
   const { key, created } = loadOrCreateKeyFile(file);
   if (created) logger.warn({ file }, 'generated a new server key; keep this file (or set TOSCA_IM_SECRET_KEY)');
   return key;
@@ -138,13 +154,14 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
     const secretKey = serverKey(cfg, env, logger);
     const imports = cfg.importMap ? readImportMap(cfg.importMap) : {};
     store = await openStore(cfg.db);
+    if (store.kind === 'postgres') await checkSharedKey(store, secretKey);
     const configurator = sshConfigurator(cfg, imports);
     // The elasticity manager (server/elastic): probes over the configurator's SSH connection to the master.
     const metrics = new Registry();
     storeMetrics(metrics, store);
     elastic = new ElasticRuntime({ store, logger, registry: metrics, shell: configurator });
     engine = await createEngine({
-      store, secretKey, logger, poolSize: cfg.poolSize, ...imports, cacheDir: path.join(cfg.dataDir, 'cache'),
+      store, secretKey, logger, poolSize: cfg.poolSize, jobLeaseMs: cfg.jobLeaseMs, ...imports, cacheDir: path.join(cfg.dataDir, 'cache'),
       configurator, planner: elastic.planner(),
     });
     const service = elastic.attach(engine.service);
@@ -163,7 +180,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
     setTimeout(() => process.exit(0), 3000).unref();
     return 0;
   } catch (err) {
-    const known = err instanceof UsageError || err instanceof StoreUrlError || err instanceof ServerKeyError ||
+    const known = err instanceof UsageError || err instanceof StoreUrlError || err instanceof ServerKeyError || err instanceof KeyMismatchError ||
       (err as NodeJS.ErrnoException).code === 'EADDRINUSE' || (err as NodeJS.ErrnoException).code === 'EACCES';
     if (known) process.stderr.write(`tosca-im serve: ${(err as Error).message}\n`);
     else logger.fatal({ err }, 'cannot start');
@@ -207,6 +224,10 @@ function closeServer(server: Server): Promise<void> {
     server.close(() => { clearTimeout(timer); clearInterval(sweep); resolve(); });
     server.closeIdleConnections();
   });
+}
+
+function isPostgres(url: string): boolean {
+  return /^postgres(ql)?:\/\//.test(url);
 }
 
 function redact(url: string): string {
