@@ -24,7 +24,8 @@ import { parseByteSize } from '../server/api/body';
 import { loadOrCreateKeyFile, parseServerKey, ServerKeyError } from '../server/auth';
 import { createEngine, type Engine } from '../server/engine';
 import { SshConfigurator } from '../server/engine/ssh-configurator';
-import { ElasticRuntime } from '../server/elastic/runtime';
+import { ElasticRuntime, type ElasticRuntimeOptions } from '../server/elastic/runtime';
+import type { Configurator } from '../server/engine/configurator';
 import { storeMetrics } from '../server/metrics';
 import { Registry } from 'prom-client';
 import { openStore, StoreUrlError, type Store } from '../server/store';
@@ -135,7 +136,15 @@ function sshConfigurator(cfg: ServeConfig, imports: { importMap?: ImportMap; imp
   });
 }
 
-export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+/** What an embedding (a test's replica process) may replace; `tosca-im serve` replaces nothing. */
+export interface ServeHooks {
+  /** Replaces the SSH configurator (e.g. NoopConfigurator for VMs of a simulated cloud nobody can log in to). */
+  configurator?: Configurator;
+  /** Replaces the elasticity probes' shell on the master (a fake probe). */
+  elasticExec?: ElasticRuntimeOptions['exec'];
+}
+
+export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env, hooks: ServeHooks = {}): Promise<number> {
   let cfg: ServeConfig;
   try {
     cfg = readConfig(argv, env);
@@ -155,11 +164,12 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
     const imports = cfg.importMap ? readImportMap(cfg.importMap) : {};
     store = await openStore(cfg.db);
     if (store.kind === 'postgres') await checkSharedKey(store, secretKey);
-    const configurator = sshConfigurator(cfg, imports);
+    const ssh = hooks.configurator ? undefined : sshConfigurator(cfg, imports);
+    const configurator = hooks.configurator ?? ssh!;
     // The elasticity manager (server/elastic): probes over the configurator's SSH connection to the master.
     const metrics = new Registry();
     storeMetrics(metrics, store);
-    elastic = new ElasticRuntime({ store, logger, registry: metrics, shell: configurator });
+    elastic = new ElasticRuntime({ store, logger, registry: metrics, shell: ssh, exec: hooks.elasticExec });
     engine = await createEngine({
       store, secretKey, logger, poolSize: cfg.poolSize, jobLeaseMs: cfg.jobLeaseMs, ...imports, cacheDir: path.join(cfg.dataDir, 'cache'),
       configurator, planner: elastic.planner(),

@@ -49,10 +49,11 @@ export interface ServerProcess {
  * cli/main.ts through swc instead (the same process, the code as it is now, no build needed).
  */
 export async function spawnServer(
-  dataDir: string, extraArgs: string[] = [], env: Record<string, string> = {}, opts: { fromSource?: boolean } = {},
+  dataDir: string, extraArgs: string[] = [], env: Record<string, string> = {}, opts: { fromSource?: boolean; main?: string } = {},
 ): Promise<ServerProcess> {
-  const entry = opts.fromSource
-    ? ['-r', path.resolve(__dirname, '../lab/swc-register.js'), path.resolve(__dirname, '../../cli/main.ts')]
+  // opts.main: another TypeScript entry taking main.ts's arguments (a test's replica with hooks).
+  const entry = opts.fromSource || opts.main
+    ? ['-r', path.resolve(__dirname, '../lab/swc-register.js'), opts.main ?? path.resolve(__dirname, '../../cli/main.ts')]
     : [MAIN_JS];
   if (!opts.fromSource && !fs.existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run "npx tsc -p tsconfig.build.json" first (npm test does)`);
   const child = spawn(process.execPath, [...entry, 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...extraArgs], {
