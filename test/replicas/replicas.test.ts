@@ -13,11 +13,9 @@ import { Client } from 'pg';
 import { tempDir } from '../../server/engine/test-fixtures';
 import { call, imAuth } from '../api/http';
 import { startOpenStackSim, type OpenStackSim } from '../sims/openstack';
-import { spawnServer, waitFor, type ServerProcess } from '../integration/api-harness';
+import { waitFor, type ServerProcess } from '../integration/api-harness';
+import { startReplica } from './harness';
 import { describeWithPostgres, startPgCluster, type PgCluster } from '../pg/cluster';
-
-const KEY = 'a'.repeat(64);
-export const REPLICA_MAIN = path.resolve(__dirname, 'replica-main.ts');
 
 /** A private front and `workers` workers (no public address: nothing to attach, nothing kept). */
 function template(workers: number): string {
@@ -35,11 +33,6 @@ ${os}    wn:
           properties:
             count: ${workers}
 ${os}`;
-}
-
-export function startReplica(dataDir: string, db: string, env: Record<string, string> = {}): Promise<ServerProcess> {
-  fs.mkdirSync(dataDir, { recursive: true });
-  return spawnServer(dataDir, ['--db', db, '--job-lease', '3'], { TOSCA_IM_SECRET_KEY: KEY, ...env }, { main: REPLICA_MAIN });
 }
 
 describeWithPostgres('three replicas on one PostgreSQL', () => {
