@@ -169,7 +169,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env, 
     // The elasticity manager (server/elastic): probes over the configurator's SSH connection to the master.
     const metrics = new Registry();
     storeMetrics(metrics, store);
-    elastic = new ElasticRuntime({ store, logger, registry: metrics, shell: ssh, exec: hooks.elasticExec });
+    elastic = new ElasticRuntime({ store, logger, registry: metrics, shell: ssh, exec: hooks.elasticExec, leaseMs: cfg.jobLeaseMs });
     engine = await createEngine({
       store, secretKey, logger, poolSize: cfg.poolSize, jobLeaseMs: cfg.jobLeaseMs, ...imports, cacheDir: path.join(cfg.dataDir, 'cache'),
       configurator, planner: elastic.planner(),

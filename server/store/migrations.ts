@@ -99,6 +99,11 @@ export const migrations: Migration[] = [
     name: 'server settings (the key check value)',
     sql: `CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
   },
+  {
+    version: 4,
+    name: 'named leases (the elasticity manager of an infrastructure)',
+    sql: `CREATE TABLE leases (key TEXT PRIMARY KEY, owner TEXT NOT NULL, until INTEGER NOT NULL);`,
+  },
 ];
 
 /** Applies the migrations not yet recorded; returns the versions applied now. */

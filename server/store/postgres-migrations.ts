@@ -83,6 +83,11 @@ export const pgMigrations: Migration[] = [
       CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     `,
   },
+  {
+    version: 2,
+    name: 'named leases (the elasticity manager of an infrastructure)',
+    sql: `CREATE TABLE leases (key TEXT PRIMARY KEY, owner TEXT NOT NULL, until BIGINT NOT NULL);`,
+  },
 ];
 
 /** Applies the pending migrations in one transaction, under the migration lock. */

@@ -12,7 +12,7 @@ import { PgDb } from './postgres-db';
 import { migratePg } from './postgres-migrations';
 import { PgJobs } from './postgres-jobs';
 import {
-  INF_INSERT, VM_INSERT, infInsertValues, infPatchSql, newVmRecords, now, toInfrastructure, toVm, vmInsertValues, vmPatchSql, type Row,
+  INF_INSERT, LEASE_CLAIM, LEASE_RELEASE, VM_INSERT, infInsertValues, infPatchSql, newVmRecords, now, toInfrastructure, toVm, vmInsertValues, vmPatchSql, type Row,
 } from './rows';
 
 /** The infrastructure row with its owners (JSON, in order; null while the creator is the only one). */
@@ -171,6 +171,15 @@ export class PostgresStore extends PgJobs implements Store {
   async claimSetting(key: string, value: string) {
     await this.db.run('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING', [key, value]);
     return (await this.db.get<{ value: string }>('SELECT value FROM settings WHERE key = ?', [key]))!.value;
+  }
+
+  async claimLease(key: string, owner: string, ttlMs: number) {
+    const t = Date.now();
+    return (await this.db.run(LEASE_CLAIM, [key, owner, t + ttlMs, t])).changes === 1;
+  }
+
+  async releaseLease(key: string, owner: string) {
+    await this.db.run(LEASE_RELEASE, [key, owner]);
   }
 
   async close() {

@@ -120,3 +120,9 @@ export function newVmRecords(infrastructureId: string, firstId: number, newVms: 
 export function ownerIds(inf: InfrastructureRecord): string[] {
   return inf.owners ? inf.owners.map((o) => o.id) : [inf.owner];
 }
+
+/** Upsert of a lease: taken when free, lapsed (until < now) or already the owner's. Params: key, owner, until, now. */
+export const LEASE_CLAIM = `INSERT INTO leases (key, owner, until) VALUES (?, ?, ?)
+  ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, until = excluded.until
+  WHERE leases.owner = excluded.owner OR leases.until < ?`;
+export const LEASE_RELEASE = 'DELETE FROM leases WHERE key = ? AND owner = ?';

@@ -11,7 +11,7 @@ import {
 import { SqliteDb } from './sqlite-db';
 import { migrate } from './migrations';
 import {
-  INF_INSERT, VM_INSERT, infInsertValues, infPatchSql, newVmRecords, now, ownerIds, queuedJob, toInfrastructure, toJob, toVm,
+  INF_INSERT, LEASE_CLAIM, LEASE_RELEASE, VM_INSERT, infInsertValues, infPatchSql, newVmRecords, now, ownerIds, queuedJob, toInfrastructure, toJob, toVm,
   vmInsertValues, vmPatchSql,
 } from './rows';
 
@@ -317,6 +317,16 @@ export class SqliteStore implements Store {
   async claimSetting(key: string, value: string) {
     await this.db.transaction(() => this.db.run('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING', [key, value]));
     return (await this.db.get<{ value: string }>('SELECT value FROM settings WHERE key = ?', [key]))!.value;
+  }
+
+  async claimLease(key: string, owner: string, ttlMs: number) {
+    const t = Date.now();
+    const r = await this.db.transaction(() => this.db.run(LEASE_CLAIM, [key, owner, t + ttlMs, t]));
+    return r.changes === 1;
+  }
+
+  async releaseLease(key: string, owner: string) {
+    await this.db.transaction(() => this.db.run(LEASE_RELEASE, [key, owner]));
   }
 
   async close() {

@@ -257,6 +257,18 @@ function contract(backend: Backend): void {
     expect(await store.claimSetting('key-check', 'v2')).toBe('v1');
   });
 
+  test('named leases: one holder at a time, renewed by it, taken over once lapsed or released', async () => {
+    expect(await store.claimLease('elastic:a', 'm1', 10_000)).toBe(true);
+    expect(await store.claimLease('elastic:a', 'm2', 10_000)).toBe(false);
+    expect(await store.claimLease('elastic:a', 'm1', -1)).toBe(true); // renewed (here: to lapse at once)
+    expect(await store.claimLease('elastic:a', 'm2', 10_000)).toBe(true);
+    expect(await store.claimLease('elastic:a', 'm1', 10_000)).toBe(false);
+    await store.releaseLease('elastic:a', 'm1'); // not its own: nothing happens
+    expect(await store.claimLease('elastic:a', 'm1', 10_000)).toBe(false);
+    await store.releaseLease('elastic:a', 'm2');
+    expect(await store.claimLease('elastic:a', 'm1', 10_000)).toBe(true);
+  });
+
   if (backend.shared) {
     test('two replicas on one database: read-your-writes, each job claimed once, one job at a time per infrastructure', async () => {
       const other = await openStore(url);

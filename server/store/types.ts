@@ -195,5 +195,13 @@ export interface Store {
    */
   claimSetting(key: string, value: string): Promise<string>;
 
+  /**
+   * Takes or renews a named lease (e.g. the elasticity manager of an infrastructure) for `ttlMs`:
+   * true when `owner` holds it now (it was free, lapsed, or already its own).
+   */
+  claimLease(key: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Gives a lease up (no-op unless `owner` holds it), so another replica may take it at once. */
+  releaseLease(key: string, owner: string): Promise<void>;
+
   close(): Promise<void>;
 }
