@@ -56,7 +56,7 @@ export async function spawnServer(
     ? ['-r', path.resolve(__dirname, '../lab/swc-register.js'), opts.main ?? path.resolve(__dirname, '../../cli/main.ts')]
     : [MAIN_JS];
   if (opts.main && !fs.existsSync(opts.main)) throw new Error(`${opts.main} is missing: run "npx tsc -p tsconfig.build.json" first (npm test does)`);
-  if (!opts.fromSource && !fs.existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run "npx tsc -p tsconfig.build.json" first (npm test does)`);
+  if (!opts.fromSource && !opts.main && !fs.existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run "npx tsc -p tsconfig.build.json" first (npm test does)`);
   const child = spawn(process.execPath, [...entry, 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...extraArgs], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

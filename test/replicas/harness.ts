@@ -7,7 +7,9 @@ import { spawnServer, type ServerProcess } from '../integration/api-harness';
 export const REPLICA_KEY = 'a'.repeat(64);
 
 /** The replica entry as built (npm test builds first), like the other child-process tests. */
-export const REPLICA_MAIN = path.resolve(__dirname, '../../dist/test/replicas/replica-main.js');
+export const REPLICA_MAIN = __filename.endsWith('.js')
+  ? path.join(__dirname, 'replica-main.js') // this module runs from dist (bench:replicas)
+  : path.resolve(__dirname, '../../dist/test/replicas/replica-main.js');
 
 /** One replica (NoopConfigurator, fake elastic probe: replica-main.ts) with a 3 s job lease. */
 export function startReplica(dataDir: string, db: string, env: Record<string, string> = {}, args: string[] = []): Promise<ServerProcess> {
