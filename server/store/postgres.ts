@@ -20,9 +20,26 @@ const INF_SELECT = `SELECT i.*, (SELECT json_agg(json_build_object('id', o.owner
   FROM infrastructure_owners o WHERE o.infrastructure_id = i.id) AS owners_json FROM infrastructures i`;
 
 function withOwners(r: Row): InfrastructureRecord {
-  const inf = toInfrastructure(r);
+  // The plan is parsed when first read: the hot reads (state, VM lists, ownership) never read it.
+  const planText = String(r.plan);
+  const inf = toInfrastructure({ ...r, plan: 'null' });
+  lazyJson(inf, 'plan', planText);
   if (r.owners_json) inf.owners = r.owners_json as OwnerEntry[];
   return inf;
+}
+
+/** Defines `obj[key]` as JSON.parse(text) on first read (or the value first written), then a plain property. */
+function lazyJson<T extends object>(obj: T, key: keyof T & string, text: string): void {
+  const settle = (value: unknown) => {
+    Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+    return value;
+  };
+  Object.defineProperty(obj, key, {
+    enumerable: true,
+    configurable: true,
+    get: () => settle(JSON.parse(text)),
+    set: (value: unknown) => void settle(value),
+  });
 }
 
 export class PostgresStore extends PgJobs implements Store {

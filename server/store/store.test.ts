@@ -110,6 +110,8 @@ function contract(backend: Backend): void {
     store = await openStore(url);
     const a = await store.getInfrastructure('a');
     expect(a).toMatchObject({ phase: 'configuring', contmsg: 'line\n', outputs: { ip: '1.2.3.4' }, nextVmId: 4 });
+    expect(a!.plan).toEqual(inf('a').plan);
+    expect({ ...a }.plan).toEqual(inf('a').plan); // a copy carries the plan too
     const list = await store.listVms('a');
     expect(list.map((v) => v.id)).toEqual(['0', '1', '3']);
     expect(list[0].removing).toBe(true);
