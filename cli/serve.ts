@@ -10,6 +10,7 @@
  * TOSCA_IM_ALLOW_PRIVATE_FETCH=1, TOSCA_IM_MAX_FETCH_BYTES, TOSCA_IM_METRICS_TOKEN); the flag wins.
  * The guards these tune are described in docs/security.md.
  * TOSCA_IM_SECRET_KEY gives the server key, else <data-dir>/secret.key is created on first start.
+ * [--job-lease 30] (TOSCA_IM_JOB_LEASE): the job lease, in seconds, when several replicas share PostgreSQL.
  * Logs (pino JSON) go to stderr; stdout gets one line: "tosca-im listening on http://HOST:PORT".
  *
  * Identity (docs/identity.md), each with its TOSCA_IM_<NAME> twin: --oidc-issuers URL[,URL...] (the
@@ -30,10 +31,12 @@ import { parseByteSize } from '../server/api/body';
 import { DEFAULT_GROUPS_CLAIM, loadOrCreateKeyFile, ownerId, ownerKeyFrom, parseServerKey, ServerKeyError, type OidcOptions } from '../server/auth';
 import { createEngine, type Engine } from '../server/engine';
 import { SshConfigurator } from '../server/engine/ssh-configurator';
-import { ElasticRuntime } from '../server/elastic/runtime';
+import { ElasticRuntime, type ElasticRuntimeOptions } from '../server/elastic/runtime';
+import type { Configurator } from '../server/engine/configurator';
 import { storeMetrics } from '../server/metrics';
 import { Registry } from 'prom-client';
 import { openStore, StoreUrlError, type Store } from '../server/store';
+import { checkSharedKey, KeyMismatchError } from '../server/engine/key-check';
 import { loadImportMap, type ImportMap, type LoadedImportMap } from '../tosca';
 import { DEFAULT_MAX_FETCH_BYTES, type FetchPolicy } from '../lib/fetch';
 
@@ -54,6 +57,8 @@ export interface ServeConfig {
   oidc: OidcOptions;
   /** Password users who are admins, as [username, password]. */
   adminUsers: Array<[string, string]>;
+  /** Job lease in ms (--job-lease, in seconds). */
+  jobLeaseMs?: number;
 }
 
 export class UsageError extends Error {}
@@ -93,6 +98,7 @@ const OPTIONS = {
   'oidc-scopes': { type: 'string', env: 'TOSCA_IM_OIDC_SCOPES', help: 'S[,S...] scopes the token must carry (introspection)' },
   'oidc-client-id': { type: 'string', env: 'TOSCA_IM_OIDC_CLIENT_ID', help: 'ID client for token introspection' },
   'oidc-client-secret': { type: 'string', env: 'TOSCA_IM_OIDC_CLIENT_SECRET', help: 'SECRET of that client' },
+  'job-lease': { type: 'string', env: 'TOSCA_IM_JOB_LEASE' },
 } as const;
 
 const list = (text: string | undefined): string[] => (text ?? '').split(/[\s,]+/).filter(Boolean);
@@ -164,6 +170,11 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServeConfig 
   } catch {
     throw new UsageError(`invalid max fetch bytes "${fetchBytesText}" (e.g. 5mb, 512kb, 100000)`);
   }
+  const leaseText = get('job-lease');
+  const lease = leaseText === undefined ? undefined : Number(leaseText);
+  if (lease !== undefined && (!Number.isFinite(lease) || lease < 1 || lease > 3600)) {
+    throw new UsageError(`invalid job lease "${leaseText}" (seconds, 1 to 3600)`);
+  }
   return {
     allowPrivateFetch: flag('allow-private-fetch'),
     maxFetchBytes,
@@ -177,12 +188,17 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServeConfig 
     bodyLimit,
     poolSize,
     ...readOidc(get),
+    jobLeaseMs: lease === undefined ? undefined : Math.round(lease * 1000),
   };
 }
 
 function serverKey(cfg: ServeConfig, env: NodeJS.ProcessEnv, logger: pino.Logger): Buffer {
   if (env.TOSCA_IM_SECRET_KEY) return parseServerKey(env.TOSCA_IM_SECRET_KEY, 'TOSCA_IM_SECRET_KEY');
   const file = path.join(cfg.dataDir, 'secret.key');
+  if (isPostgres(cfg.db) && !fs.existsSync(file)) {
+    // A key made up here would differ from the other replicas': refuse instead.
+    throw new ServerKeyError(`a PostgreSQL store is shared by replicas, which must share the server key: set TOSCA_IM_SECRET_KEY (or put the key in ${file})`);
+  }
   const { key, created } = loadOrCreateKeyFile(file);
   if (created) logger.warn({ file }, 'generated a new server key; keep this file (or set TOSCA_IM_SECRET_KEY)');
   return key;
@@ -231,7 +247,15 @@ function fetchPolicy(cfg: ServeConfig): FetchPolicy {
   return { allowPrivate: cfg.allowPrivateFetch, maxBytes: cfg.maxFetchBytes };
 }
 
-export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+/** What an embedding (a test's replica process) may replace; `tosca-im serve` replaces nothing. */
+export interface ServeHooks {
+  /** Replaces the SSH configurator (e.g. NoopConfigurator for VMs of a simulated cloud nobody can log in to). */
+  configurator?: Configurator;
+  /** Replaces the elasticity probes' shell on the master (a fake probe). */
+  elasticExec?: ElasticRuntimeOptions['exec'];
+}
+
+export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env, hooks: ServeHooks = {}): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(serveUsage());
     return 0;
@@ -254,13 +278,15 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
     const secretKey = serverKey(cfg, env, logger);
     const imports = cfg.importMap ? readImportMap(cfg.importMap) : {};
     store = await openStore(cfg.db);
-    const configurator = sshConfigurator(cfg, imports);
+    if (store.kind === 'postgres') await checkSharedKey(store, secretKey);
+    const ssh = hooks.configurator ? undefined : sshConfigurator(cfg, imports);
+    const configurator = hooks.configurator ?? ssh!;
     // The elasticity manager (server/elastic): probes over the configurator's SSH connection to the master.
     const metrics = new Registry();
     storeMetrics(metrics, store);
-    elastic = new ElasticRuntime({ store, logger, registry: metrics, shell: configurator });
+    elastic = new ElasticRuntime({ store, logger, registry: metrics, shell: ssh, exec: hooks.elasticExec, leaseMs: cfg.jobLeaseMs });
     engine = await createEngine({
-      store, secretKey, logger, poolSize: cfg.poolSize, ...imports, cacheDir: path.join(cfg.dataDir, 'cache'), fetchPolicy: fetchPolicy(cfg),
+      store, secretKey, logger, poolSize: cfg.poolSize, jobLeaseMs: cfg.jobLeaseMs, ...imports, cacheDir: path.join(cfg.dataDir, 'cache'), fetchPolicy: fetchPolicy(cfg),
       configurator, planner: elastic.planner(),
     });
     const service = elastic.attach(engine.service);
@@ -284,7 +310,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
     setTimeout(() => process.exit(0), 3000).unref();
     return 0;
   } catch (err) {
-    const known = err instanceof UsageError || err instanceof StoreUrlError || err instanceof ServerKeyError ||
+    const known = err instanceof UsageError || err instanceof StoreUrlError || err instanceof ServerKeyError || err instanceof KeyMismatchError ||
       (err as NodeJS.ErrnoException).code === 'EADDRINUSE' || (err as NodeJS.ErrnoException).code === 'EACCES';
     if (known) process.stderr.write(`tosca-im serve: ${(err as Error).message}\n`);
     else logger.fatal({ err }, 'cannot start');
@@ -328,6 +354,10 @@ function closeServer(server: Server): Promise<void> {
     server.close(() => { clearTimeout(timer); clearInterval(sweep); resolve(); });
     server.closeIdleConnections();
   });
+}
+
+function isPostgres(url: string): boolean {
+  return /^postgres(ql)?:\/\//.test(url);
 }
 
 function redact(url: string): string {

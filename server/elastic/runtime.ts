@@ -15,7 +15,12 @@
  * add-resources register the template's policy; destroy and export-with-delete unregister it) and
  * holds the infrastructure's lock while a user's add/remove is decided and recorded (not while its
  * job runs), the same lock the manager decides and acts under, so the two never race.
+ *
+ * Several replicas on one database: an infrastructure is managed by the replica holding its lease
+ * (`elastic:<id>` in the store, renewed every third of `leaseMs`); a replica that dies stops
+ * renewing, and another one takes the lease over once it lapsed and resumes from the saved state.
  */
+import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import type { VmTarget } from '../configure/types';
 import type { AddResourcesOptions, Caller, ChangeOptions, CreateOptions, DestroyRequestOptions, InfrastructureService } from '../engine/service';
@@ -52,6 +57,8 @@ export interface ElasticRuntimeOptions {
   /** Replaces the master's shell (tests: a fake probe on the Dummy cloud). */
   exec?: (infId: string) => RemoteExec;
   clock?: Clock;
+  /** How long a replica keeps managing an infrastructure without renewing its lease (default 30 s). */
+  leaseMs?: number;
 }
 
 /** Longest wait for ticks in flight at stop() before the engine is closed under them. */
@@ -65,9 +72,17 @@ export class ElasticRuntime {
   private engine?: InfrastructureService;
   /** Last quota read error per infrastructure, so a persistent one is logged once. */
   private readonly quotaErrors = new Map<string, string>();
+  /** This replica's name on the leases it holds (the pid helps whoever reads the table). */
+  readonly holder = `elastic-${process.pid}-${randomUUID()}`;
+  /** Infrastructures whose manager lease this replica holds. */
+  private readonly held = new Set<string>();
+  private leaseTimer?: NodeJS.Timeout;
+  private reconciling = false;
+  private readonly leaseMs: number;
 
   constructor(private readonly opts: ElasticRuntimeOptions) {
     this.metrics = new ElasticMetrics(opts.registry);
+    this.leaseMs = opts.leaseMs ?? 30_000;
     this.callerFor = ownerCaller(opts.store);
     const logger = opts.logger;
     this.manager = new ElasticManager({
@@ -128,7 +143,7 @@ export class ElasticRuntime {
       async destroy(caller: Caller, infId: string, o: DestroyRequestOptions) {
         await engine.vmIds(caller, infId); // the owner's, before anything changes
         // Stop deciding at once (unregister drops it synchronously), then wait for a tick in flight.
-        const leaving = rt.manager.unregister(infId);
+        const leaving = rt.forget(infId);
         try {
           await engine.destroy(caller, infId, o);
         } catch (e) {
@@ -140,7 +155,7 @@ export class ElasticRuntime {
       },
       async exportData(caller: Caller, infId: string, deleteAfter: boolean) {
         const data = await engine.exportData(caller, infId, deleteAfter);
-        if (deleteAfter) await rt.manager.unregister(infId);
+        if (deleteAfter) await rt.forget(infId);
         return data;
       },
     });
@@ -164,14 +179,15 @@ export class ElasticRuntime {
 
   /** Registers every elastic infrastructure of the store (their saved state resumes) and starts the loop. */
   async start(): Promise<void> {
-    for (const inf of await this.opts.store.listInfrastructures()) {
-      if (inf.plan.elastic.length > 0 && inf.phase !== 'deleting') await this.register(inf.id);
-    }
+    await this.reconcile();
     this.manager.start();
+    this.leaseTimer = setInterval(() => void this.reconcile(), Math.max(100, this.leaseMs / 3));
+    this.leaseTimer.unref();
   }
 
-  /** Stops the loop; ticks in flight get a few seconds to finish. The saved state stays. */
+  /** Stops the loop; ticks in flight get a few seconds to finish. The saved state stays; the leases are given up. */
   async stop(): Promise<void> {
+    clearInterval(this.leaseTimer);
     this.manager.stop();
     const ids = await this.opts.store.listInfrastructures().then((l) => l.map((i) => i.id), () => []);
     let timer: NodeJS.Timeout | undefined;
@@ -180,6 +196,32 @@ export class ElasticRuntime {
       new Promise((r) => { timer = setTimeout(r, STOP_WAIT_MS); }),
     ]);
     clearTimeout(timer);
+    await Promise.allSettled([...this.held].map((id) => this.opts.store.releaseLease(leaseKey(id), this.holder)));
+    this.held.clear();
+  }
+
+  /**
+   * Renews the leases held and takes the lapsed ones of elastic infrastructures (a replica died):
+   * an infrastructure whose lease is lost (this replica stalled past it) is no longer managed here.
+   */
+  private async reconcile(): Promise<void> {
+    if (this.reconciling) return;
+    this.reconciling = true;
+    try {
+      for (const inf of await this.opts.store.listInfrastructures()) {
+        if (inf.plan.elastic.length > 0 && inf.phase !== 'deleting') await this.register(inf.id);
+      }
+    } catch (e) {
+      this.opts.logger?.warn({ err: (e as Error).message }, 'elastic: renewing the manager leases failed');
+    } finally {
+      this.reconciling = false;
+    }
+  }
+
+  /** Stops managing the infrastructure here and gives its lease up. */
+  private async forget(infId: string): Promise<void> {
+    await this.manager.unregister(infId);
+    if (this.held.delete(infId)) await this.opts.store.releaseLease(leaseKey(infId), this.holder).catch(() => undefined);
   }
 
   /** GET …/elasticity (the route checks the owner first). */
@@ -207,7 +249,13 @@ export class ElasticRuntime {
       // Stored before the knobs were checked at create: report it, do not manage it.
       this.opts.logger?.warn({ inf: infId, err: (e as Error).message }, 'elastic: invalid policy, not managed');
     }
-    if (policies.length === 0) return void (await this.manager.unregister(infId));
+    if (policies.length === 0) return void (await this.forget(infId));
+    // One manager per infrastructure across replicas: the one holding its lease.
+    if (!(await this.opts.store.claimLease(leaseKey(infId), this.holder, this.leaseMs))) {
+      this.held.delete(infId);
+      return void (await this.manager.unregister(infId));
+    }
+    this.held.add(infId);
     if (policies.length > 1) {
       this.opts.logger?.warn({ inf: infId, targets: policies.map((p) => p.target) }, `elastic: one policy per infrastructure; managing "${policies[0].target}" only`);
     }
@@ -262,3 +310,5 @@ export class ElasticRuntime {
     return this.engine;
   }
 }
+
+const leaseKey = (infId: string): string => `elastic:${infId}`;

@@ -33,6 +33,11 @@ export interface EngineOptions {
   secretKey: Buffer;
   /** Jobs of different infrastructures running at once (default 8). */
   poolSize?: number;
+  /**
+   * How long a claimed job stays this process's without a heartbeat (default 30 s): after a crash,
+   * another replica on the same PostgreSQL resumes the job once it lapsed.
+   */
+  jobLeaseMs?: number;
   importMap?: ImportMap;
   importMapDir?: string;
   cacheDir?: string;
@@ -70,7 +75,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
     destroy: destroyJob(ctx),
     action: actionJob(ctx),
     alter: alterJob(ctx),
-  }, { poolSize: opts.poolSize ?? 8, logger });
+  }, { poolSize: opts.poolSize ?? 8, leaseMs: opts.jobLeaseMs, scanMs: opts.jobLeaseMs ? Math.min(1000, opts.jobLeaseMs / 3) : undefined, logger });
   ctx.runner = runner;
   await runner.start();
   const refresher = new VmRefresher(ctx, tuning.refreshIntervalMs);

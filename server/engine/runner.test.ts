@@ -8,9 +8,9 @@ let store: Store;
 beforeEach(async () => { store = await openStore('sqlite::memory:'); });
 afterEach(() => store.close());
 
-function runnerWith(handler: JobHandler, opts: { poolSize?: number; maxAttempts?: number } = {}) {
+function runnerWith(handler: JobHandler, opts: { poolSize?: number; maxAttempts?: number; leaseMs?: number } = {}) {
   const handlers = Object.fromEntries(['deploy', 'configure', 'remove', 'destroy', 'action'].map((k) => [k, handler])) as Record<JobKind, JobHandler>;
-  return new JobRunner(store, handlers, { poolSize: opts.poolSize ?? 4, maxAttempts: opts.maxAttempts, logger: silentLogger, scanMs: 50 });
+  return new JobRunner(store, handlers, { poolSize: opts.poolSize ?? 4, maxAttempts: opts.maxAttempts, leaseMs: opts.leaseMs, logger: silentLogger, scanMs: 50, waitPollMs: 20 });
 }
 
 test('jobs of one infrastructure run in order, one at a time; results and follow-ups', async () => {
@@ -76,5 +76,33 @@ test('a job that keeps getting interrupted is given up after maxAttempts', async
   await runner.start();
   await expect(runner.wait(j.id)).rejects.toThrow(/Gave up after 3 attempts/);
   expect(ran).toBe(false);
+  await runner.close();
+});
+
+test('a lapsed lease: another replica takes the job over, this runner stops it and records nothing; its waiter follows the store', async () => {
+  const seen: string[] = [];
+  const runner = runnerWith(async (job, signal) => {
+    seen.push(`attempt ${job.attempts}`);
+    try {
+      await sleep(10_000, signal); // stalls past its lease
+    } catch (e) {
+      seen.push(`stopped: ${(signal.reason as Error).constructor.name}`);
+      throw e;
+    }
+    return {};
+  }, { poolSize: 1, leaseMs: 150 });
+  await runner.start();
+  const j = await store.enqueueJob({ infrastructureId: 'a', kind: 'deploy', payload: {} });
+  runner.kick();
+  await sleep(20);
+  const waited = runner.wait(j.id);
+  // The lease lapses (a stalled process) and another replica claims the job.
+  expect(await store.renewLease(j.id, runner.runnerId, -1)).toBe(true);
+  expect((await store.claimJob('replica-2', 10_000))?.id).toBe(j.id);
+  await sleep(200); // this runner's next renewal is refused
+  expect(seen).toEqual(['attempt 1', 'stopped: LeaseLost']);
+  expect(await store.getJob(j.id)).toMatchObject({ status: 'running', leaseOwner: 'replica-2' });
+  await store.finishJob(j.id, { status: 'done', result: 'done by replica-2' });
+  expect(await waited).toBe('done by replica-2');
   await runner.close();
 });

@@ -12,6 +12,8 @@ import { AbortedError } from '../../lib/sleep';
 import { ConflictError } from '../errors';
 import type { Logger } from './logger';
 
+const sleepMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
 export interface JobOutcome {
   result?: unknown;
   /** Follow-up job, enqueued in the same transaction that finishes this one. */
@@ -23,6 +25,13 @@ export type JobHandler = (job: JobRecord, signal: AbortSignal) => Promise<JobOut
 /** Why a running job was aborted. */
 export class Shutdown extends Error {
   constructor() { super('Engine is closing'); }
+}
+/**
+ * This runner's lease on a job lapsed and could not be renewed (a stalled process, a lost database
+ * connection): another replica may hold the job now, so this one stops it and records nothing.
+ */
+export class LeaseLost extends Error {
+  constructor(jobId: number) { super(`Lost the lease on job ${jobId}`); }
 }
 /** A job stopped because its infrastructure is being destroyed (409 to a waiting caller). */
 export class Cancelled extends ConflictError {}
@@ -36,9 +45,12 @@ export interface RunnerOptions {
   poolSize: number;
   /** A job claimed more often than this (it keeps dying with its process) is failed. Default 5. */
   maxAttempts?: number;
+  /** How long a claimed job stays this runner's without a renewal (renewed every third of it). Default 30 s. */
   leaseMs?: number;
   /** How often to look for jobs enqueued by others or with expired leases. */
   scanMs?: number;
+  /** How often wait() looks at the store for a job another replica runs. Default 250 ms. */
+  waitPollMs?: number;
   logger: Logger;
 }
 
@@ -114,8 +126,13 @@ export class JobRunner {
 
   private launch(job: JobRecord): void {
     const controller = new AbortController();
+    // A failed renewal (database unreachable) is retried at the next beat; a refused one means the
+    // lease lapsed and another replica may have the job: stop it here.
     const renew = setInterval(() => {
-      void this.store.renewLease(job.id, this.runnerId, this.leaseMs).catch(() => undefined);
+      void this.store.renewLease(job.id, this.runnerId, this.leaseMs).then(
+        (held) => { if (!held && !controller.signal.aborted) controller.abort(new LeaseLost(job.id)); },
+        () => undefined,
+      );
     }, Math.max(100, this.leaseMs / 3));
     renew.unref();
     const done = this.execute(job, controller.signal).finally(() => {
@@ -142,7 +159,8 @@ export class JobRunner {
       if (!handler) throw new Error(`No handler for job kind "${job.kind}"`);
       outcome = await handler(job, signal);
     } catch (e) {
-      if (signal.aborted && signal.reason instanceof Shutdown) return; // stays 'running'; resumed at next start
+      // Stays 'running': resumed at the next start, or by the replica that holds the lease now.
+      if (signal.aborted && (signal.reason instanceof Shutdown || signal.reason instanceof LeaseLost)) return;
       const err = e instanceof AbortedError && signal.reason instanceof Error ? signal.reason : e;
       log.warn({ job: job.id, kind: job.kind, inf: job.infrastructureId, err: errorMessage(err) }, 'job failed');
       await this.finish(job.id, { status: 'failed', error: errorMessage(err) }, undefined, err);
@@ -163,10 +181,15 @@ export class JobRunner {
       // Only a waiter that arrives late needs it; keep the most recent ones.
       if (this.errors.size > 1000) this.errors.delete(this.errors.keys().next().value as number);
     }
+    if (this.settle(jobId, err, result) && err !== undefined) this.errors.delete(jobId);
+  }
+
+  /** Answers every waiter of the job; false when there was none. */
+  private settle(jobId: number, err: unknown, result: unknown): boolean {
     const ws = this.waiters.get(jobId) ?? [];
     this.waiters.delete(jobId);
     for (const w of ws) (err !== undefined ? w.reject(err) : w.resolve(result));
-    if (err !== undefined && ws.length) this.errors.delete(jobId);
+    return ws.length > 0;
   }
 
   /** Resolves with the job's result once it is done; rejects with its error when it failed. */
@@ -176,14 +199,19 @@ export class JobRunner {
       list.push({ resolve, reject });
       this.waiters.set(jobId, list);
     });
-    // The job may have finished before we registered: check the store once.
-    const job = await this.store.getJob(jobId);
-    if (job && (job.status === 'done' || job.status === 'failed')) {
-      this.waiters.delete(jobId);
-      if (job.status === 'done') return job.result;
-      const err = this.errors.get(jobId) ?? new Error(job.error ?? 'Job failed');
-      this.errors.delete(jobId);
-      throw err;
+    // The job may have finished before we registered, or may run on another replica (which tells
+    // no waiter here): look at the store now and then until it is finished.
+    while (this.waiters.has(jobId) && !this.closed) {
+      const job = await this.store.getJob(jobId);
+      if (!job) break;
+      if (job.status === 'done' || job.status === 'failed') {
+        const err = job.status === 'done' ? undefined : (this.errors.get(jobId) ?? new Error(job.error ?? 'Job failed'));
+        this.errors.delete(jobId);
+        this.settle(jobId, err, job.result);
+        break;
+      }
+      const settled = await Promise.race([pending.then(() => true, () => true), sleepMs(this.opts.waitPollMs ?? 250).then(() => false)]);
+      if (settled) break;
     }
     return pending;
   }

@@ -1,11 +1,13 @@
-/** Opens the store named by a URL: `sqlite:PATH`, `sqlite::memory:` (PostgreSQL comes later). */
+/** Opens the store named by a URL: `sqlite:PATH`, `sqlite::memory:`, `postgres://user:pass@host:port/db`. */
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Store } from './types';
 import { SqliteStore } from './sqlite';
+import { PostgresStore } from './postgres';
 
 export * from './types';
 export { SqliteStore } from './sqlite';
+export { PostgresStore } from './postgres';
 
 export class StoreUrlError extends Error {}
 
@@ -17,12 +19,16 @@ export async function openStore(url: string): Promise<Store> {
     return SqliteStore.open(file);
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
-    throw new StoreUrlError(`PostgreSQL stores are not supported yet (got "${redact(url)}"); use sqlite:PATH`);
+    try {
+      return await PostgresStore.open(url);
+    } catch (e) {
+      throw new StoreUrlError(`PostgreSQL store "${redact(url)}": ${redact((e as Error).message)}`);
+    }
   }
-  throw new StoreUrlError(`Unsupported store URL "${redact(url)}": use sqlite:PATH or sqlite::memory:`);
+  throw new StoreUrlError(`Unsupported store URL "${redact(url)}": use sqlite:PATH, sqlite::memory: or postgres://user:pass@host:port/db`);
 }
 
 /** Hides a password in a URL before it goes into an error message. */
-function redact(url: string): string {
+export function redact(url: string): string {
   return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
 }

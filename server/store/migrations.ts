@@ -2,7 +2,14 @@
  * Schema migrations, applied in order and recorded in `schema_migrations`. Never edit a shipped
  * migration: append a new one.
  */
-import type { SqliteDb } from './sqlite-db';
+
+/** What migrate() needs of a database: SqliteDb and PgDb both have it. */
+export interface MigrationDb {
+  exec(sql: string): Promise<void>;
+  run(sql: string, params?: unknown[]): Promise<unknown>;
+  all<T>(sql: string, params?: unknown[]): Promise<T[]>;
+  transaction<T>(fn: (tx: MigrationDb) => Promise<T>): Promise<T>;
+}
 
 export interface Migration {
   version: number;
@@ -87,19 +94,29 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'server settings (the key check value)',
+    sql: `CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  },
+  {
+    version: 4,
+    name: 'named leases (the elasticity manager of an infrastructure)',
+    sql: `CREATE TABLE leases (key TEXT PRIMARY KEY, owner TEXT NOT NULL, until INTEGER NOT NULL);`,
+  },
 ];
 
 /** Applies the migrations not yet recorded; returns the versions applied now. */
-export async function migrate(db: SqliteDb, list: Migration[] = migrations): Promise<number[]> {
+export async function migrate(db: MigrationDb, list: Migration[] = migrations): Promise<number[]> {
   await db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
   const done = new Set((await db.all<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => r.version));
   const applied: number[] = [];
   for (const m of [...list].sort((a, b) => a.version - b.version)) {
     if (done.has(m.version)) continue;
-    await db.transaction(async () => {
-      await db.exec(m.sql);
-      await db.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [m.version, m.name, new Date().toISOString()]);
+    await db.transaction(async (tx) => {
+      await tx.exec(m.sql);
+      await tx.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [m.version, m.name, new Date().toISOString()]);
     });
     applied.push(m.version);
   }

@@ -45,11 +45,11 @@ export class SqliteDb {
   }
 
   /** Runs fn inside BEGIN IMMEDIATE … COMMIT, one transaction at a time. */
-  transaction<T>(fn: () => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: SqliteDb) => Promise<T>): Promise<T> {
     const result = this.queue.then(async () => {
       await this.exec('BEGIN IMMEDIATE');
       try {
-        const value = await fn();
+        const value = await fn(this);
         await this.exec('COMMIT');
         return value;
       } catch (err) {

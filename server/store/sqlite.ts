@@ -8,10 +8,12 @@ import {
   type InfrastructurePatch, type InfrastructureRecord, type JobRecord, type NewInfrastructure, type NewJob, type NewVm, type OwnerEntry,
   type Store, type VmChange, type VmPatch, type VmRecord,
 } from './types';
-import { SqliteDb, type Row } from './sqlite-db';
+import { SqliteDb } from './sqlite-db';
 import { migrate } from './migrations';
-
-const now = (): string => new Date().toISOString();
+import {
+  INF_INSERT, LEASE_CLAIM, LEASE_RELEASE, VM_INSERT, infInsertValues, infPatchSql, newVmRecords, now, ownerIds, queuedJob, toInfrastructure, toJob, toVm,
+  vmInsertValues, vmPatchSql,
+} from './rows';
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
@@ -60,12 +62,7 @@ export class SqliteStore implements Store {
     const ts = now();
     const inf: InfrastructureRecord = { ...input, nextVmId: input.nextVmId ?? 0, createdAt: ts, updatedAt: ts };
     const { vms, job: jobRecord, nextVmId } = await this.db.transaction(async () => {
-      await this.db.run(
-        `INSERT INTO infrastructures (id, owner, created_at, updated_at, template, plan, credentials, ssh_public_key,
-          ssh_private_key, phase, contmsg, outputs, next_vm_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-        [inf.id, inf.owner, ts, ts, inf.template, JSON.stringify(inf.plan), inf.credentials, inf.sshPublicKey,
-          inf.sshPrivateKey, inf.phase, inf.contmsg, JSON.stringify(inf.outputs), inf.nextVmId],
-      );
+      await this.db.run(INF_INSERT, infInsertValues(inf));
       const inserted = await this.insertVms(inf.id, inf.nextVmId, newVms, ts);
       const j = job ? await this.insertJob(job, ts) : undefined;
       return { ...inserted, job: j };
@@ -317,6 +314,21 @@ export class SqliteStore implements Store {
     return Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.value)]));
   }
 
+  async claimSetting(key: string, value: string) {
+    await this.db.transaction(() => this.db.run('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING', [key, value]));
+    return (await this.db.get<{ value: string }>('SELECT value FROM settings WHERE key = ?', [key]))!.value;
+  }
+
+  async claimLease(key: string, owner: string, ttlMs: number) {
+    const t = Date.now();
+    const r = await this.db.transaction(() => this.db.run(LEASE_CLAIM, [key, owner, t + ttlMs, t]));
+    return r.changes === 1;
+  }
+
+  async releaseLease(key: string, owner: string) {
+    await this.db.transaction(() => this.db.run(LEASE_RELEASE, [key, owner]));
+  }
+
   async close() {
     if (this.closed) return;
     this.closed = true;
@@ -344,24 +356,10 @@ export class SqliteStore implements Store {
   }
 
   private async insertVms(infrastructureId: string, firstId: number, newVms: NewVm[], ts: string) {
-    let next = firstId;
-    const vms: VmRecord[] = [];
-    for (const nv of newVms) {
-      const id = nv.id ?? String(next);
-      next = Math.max(next, Number(id) + 1);
-      const { clientToken, ...rest } = nv;
-      const vm: VmRecord = { ...rest, id, infrastructureId, clientToken: clientToken ?? `${infrastructureId}-${id}`, createdAt: ts, updatedAt: ts };
-      await this.db.run(
-        `INSERT INTO vms (infrastructure_id, id, seq, node_name, cloud_id, cloud_type, client_token, handle, state, configured,
-          private_ips, public_ips, contmsg, removing, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-        [infrastructureId, id, Number(id), vm.nodeName, vm.cloudId, vm.cloudType, vm.clientToken,
-          vm.handle ? JSON.stringify(vm.handle) : null, vm.state, boolToDb(vm.configured), JSON.stringify(vm.privateIps),
-          JSON.stringify(vm.publicIps), vm.contmsg, vm.removing ? 1 : 0, ts, ts],
-      );
-      vms.push(vm);
-    }
-    if (next !== firstId) await this.db.run('UPDATE infrastructures SET next_vm_id = ? WHERE id = ?', [next, infrastructureId]);
-    return { vms, nextVmId: next };
+    const { vms, nextVmId } = newVmRecords(infrastructureId, firstId, newVms, ts);
+    for (const vm of vms) await this.db.run(VM_INSERT, vmInsertValues(vm, ts));
+    if (nextVmId !== firstId) await this.db.run('UPDATE infrastructures SET next_vm_id = ? WHERE id = ?', [nextVmId, infrastructureId]);
+    return { vms, nextVmId };
   }
 
   private async insertJob(job: NewJob, ts: string): Promise<JobRecord> {
@@ -369,43 +367,15 @@ export class SqliteStore implements Store {
       `INSERT INTO jobs (infrastructure_id, kind, payload, status, attempts, created_at, updated_at) VALUES (?,?,?,'queued',0,?,?)`,
       [job.infrastructureId, job.kind, JSON.stringify(job.payload), ts, ts],
     );
-    return {
-      id: r.lastID, infrastructureId: job.infrastructureId, kind: job.kind, payload: job.payload, status: 'queued', attempts: 0,
-      leaseOwner: null, leaseUntil: null, error: null, result: null, createdAt: ts, updatedAt: ts,
-    };
+    return queuedJob(r.lastID, job, ts);
   }
 
   private async writeInfPatch(id: string, patch: InfrastructurePatch, ts: string): Promise<void> {
-    const cols: string[] = [];
-    const vals: unknown[] = [];
-    const set = (col: string, v: unknown) => { cols.push(`${col} = ?`); vals.push(v); };
-    if (patch.template !== undefined) set('template', patch.template);
-    if (patch.plan !== undefined) set('plan', JSON.stringify(patch.plan));
-    if (patch.credentials !== undefined) set('credentials', patch.credentials);
-    if (patch.sshPublicKey !== undefined) set('ssh_public_key', patch.sshPublicKey);
-    if (patch.sshPrivateKey !== undefined) set('ssh_private_key', patch.sshPrivateKey);
-    if (patch.phase !== undefined) set('phase', patch.phase);
-    if (patch.contmsg !== undefined) set('contmsg', patch.contmsg);
-    if (patch.outputs !== undefined) set('outputs', JSON.stringify(patch.outputs));
-    set('updated_at', ts);
-    await this.db.run(`UPDATE infrastructures SET ${cols.join(', ')} WHERE id = ?`, [...vals, id]);
+    await this.db.run(...infPatchSql(id, patch, ts));
   }
 
   private async writeVmPatch(infrastructureId: string, vmId: string, patch: VmPatch, ts: string): Promise<void> {
-    const cols: string[] = [];
-    const vals: unknown[] = [];
-    const set = (col: string, v: unknown) => { cols.push(`${col} = ?`); vals.push(v); };
-    if (patch.handle !== undefined) set('handle', patch.handle ? JSON.stringify(patch.handle) : null);
-    if (patch.state !== undefined) set('state', patch.state);
-    if (patch.configured !== undefined) set('configured', boolToDb(patch.configured));
-    if (patch.privateIps !== undefined) set('private_ips', JSON.stringify(patch.privateIps));
-    if (patch.publicIps !== undefined) set('public_ips', JSON.stringify(patch.publicIps));
-    if (patch.contmsg !== undefined) set('contmsg', patch.contmsg);
-    if (patch.removing !== undefined) set('removing', patch.removing ? 1 : 0);
-    if (patch.cloudId !== undefined) set('cloud_id', patch.cloudId);
-    if (patch.cloudType !== undefined) set('cloud_type', patch.cloudType);
-    set('updated_at', ts);
-    await this.db.run(`UPDATE vms SET ${cols.join(', ')} WHERE infrastructure_id = ? AND id = ?`, [...vals, infrastructureId, vmId]);
+    await this.db.run(...vmPatchSql(infrastructureId, vmId, patch, ts));
   }
 
   private applyVmChanges(infrastructureId: string, changes: VmChange[], ts: string): void {
@@ -416,44 +386,4 @@ export class SqliteStore implements Store {
       if (vm) map.set(c.vmId, { ...vm, ...c.patch, updatedAt: ts });
     }
   }
-}
-
-function ownerIds(inf: InfrastructureRecord): string[] {
-  return inf.owners ? inf.owners.map((o) => o.id) : [inf.owner];
-}
-
-function boolToDb(v: boolean | null): number | null {
-  return v === null ? null : v ? 1 : 0;
-}
-
-function toInfrastructure(r: Row): InfrastructureRecord {
-  return {
-    id: String(r.id), owner: String(r.owner), createdAt: String(r.created_at), updatedAt: String(r.updated_at),
-    template: String(r.template), plan: JSON.parse(String(r.plan)), credentials: String(r.credentials),
-    sshPublicKey: String(r.ssh_public_key), sshPrivateKey: String(r.ssh_private_key),
-    phase: String(r.phase) as InfrastructureRecord['phase'], contmsg: String(r.contmsg), outputs: JSON.parse(String(r.outputs)),
-    nextVmId: Number(r.next_vm_id),
-  };
-}
-
-function toVm(r: Row): VmRecord {
-  return {
-    infrastructureId: String(r.infrastructure_id), id: String(r.id), nodeName: String(r.node_name), cloudId: String(r.cloud_id),
-    cloudType: String(r.cloud_type), clientToken: String(r.client_token), handle: r.handle ? JSON.parse(String(r.handle)) : null,
-    state: String(r.state) as VmRecord['state'], configured: r.configured === null ? null : Number(r.configured) === 1,
-    privateIps: JSON.parse(String(r.private_ips)), publicIps: JSON.parse(String(r.public_ips)), contmsg: String(r.contmsg),
-    removing: Number(r.removing) === 1, createdAt: String(r.created_at), updatedAt: String(r.updated_at),
-  };
-}
-
-function toJob(r: Row): JobRecord {
-  return {
-    id: Number(r.id), infrastructureId: String(r.infrastructure_id), kind: String(r.kind) as JobRecord['kind'],
-    payload: JSON.parse(String(r.payload)), status: String(r.status) as JobRecord['status'], attempts: Number(r.attempts),
-    leaseOwner: r.lease_owner === null || r.lease_owner === undefined ? null : String(r.lease_owner),
-    leaseUntil: r.lease_until === null || r.lease_until === undefined ? null : Number(r.lease_until),
-    error: r.error === null || r.error === undefined ? null : String(r.error),
-    result: r.result === null || r.result === undefined ? null : JSON.parse(String(r.result)),
-    createdAt: String(r.created_at), updatedAt: String(r.updated_at),
-  };
 }

@@ -189,5 +189,19 @@ export interface Store {
   deleteKv(infrastructureId: string, key: string): Promise<void>;
   listKv(infrastructureId: string): Promise<Record<string, unknown>>;
 
+  /**
+   * Records `value` under `key` unless a value is there already; returns the value in force. The
+   * first replica to start sets the server key's check value; the others compare theirs with it.
+   */
+  claimSetting(key: string, value: string): Promise<string>;
+
+  /**
+   * Takes or renews a named lease (e.g. the elasticity manager of an infrastructure) for `ttlMs`:
+   * true when `owner` holds it now (it was free, lapsed, or already its own).
+   */
+  claimLease(key: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Gives a lease up (no-op unless `owner` holds it), so another replica may take it at once. */
+  releaseLease(key: string, owner: string): Promise<void>;
+
   close(): Promise<void>;
 }

@@ -49,12 +49,14 @@ export interface ServerProcess {
  * cli/main.ts through swc instead (the same process, the code as it is now, no build needed).
  */
 export async function spawnServer(
-  dataDir: string, extraArgs: string[] = [], env: Record<string, string> = {}, opts: { fromSource?: boolean } = {},
+  dataDir: string, extraArgs: string[] = [], env: Record<string, string> = {}, opts: { fromSource?: boolean; main?: string } = {},
 ): Promise<ServerProcess> {
-  const entry = opts.fromSource
-    ? ['-r', path.resolve(__dirname, '../lab/swc-register.js'), path.resolve(__dirname, '../../cli/main.ts')]
+  // opts.main: another entry taking main.ts's arguments (a test's replica with hooks), .js or .ts.
+  const entry = opts.main?.endsWith('.js') ? [opts.main] : opts.fromSource || opts.main
+    ? ['-r', path.resolve(__dirname, '../lab/swc-register.js'), opts.main ?? path.resolve(__dirname, '../../cli/main.ts')]
     : [MAIN_JS];
-  if (!opts.fromSource && !fs.existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run "npx tsc -p tsconfig.build.json" first (npm test does)`);
+  if (opts.main && !fs.existsSync(opts.main)) throw new Error(`${opts.main} is missing: run "npx tsc -p tsconfig.build.json" first (npm test does)`);
+  if (!opts.fromSource && !opts.main && !fs.existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run "npx tsc -p tsconfig.build.json" first (npm test does)`);
   const child = spawn(process.execPath, [...entry, 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...extraArgs], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -4,6 +4,7 @@ import * as os from 'os';
 import { openStore, StoreUrlError, type JobKind, type NewInfrastructure, type NewVm, type Store } from '.';
 import { SqliteDb } from './sqlite-db';
 import { migrate, migrations } from './migrations';
+import { describeWithPostgres, startPgCluster, type PgCluster } from '../../test/pg/cluster';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tosca-im-store-'));
 let n = 0;
@@ -25,8 +26,9 @@ describe('openStore', () => {
     const s = await openStore(`sqlite:${file}`);
     expect(fs.existsSync(file)).toBe(true);
     await s.close();
-    await expect(openStore('postgres://u:secret@h/db')).rejects.toThrow(/not supported yet/);
-    await expect(openStore('postgres://u:secret@h/db')).rejects.not.toThrow(/secret/);
+    // an unreachable PostgreSQL: a clear error without the password (port 1 on loopback refuses at once)
+    await expect(openStore('postgres://u:secret@127.0.0.1:1/db')).rejects.toThrow(/Cannot connect to PostgreSQL/);
+    await expect(openStore('postgres://u:secret@127.0.0.1:1/db')).rejects.not.toThrow(/secret/);
     await expect(openStore('mysql://x')).rejects.toBeInstanceOf(StoreUrlError);
     await expect(openStore('sqlite:')).rejects.toBeInstanceOf(StoreUrlError);
     const mem = await openStore('sqlite::memory:');
@@ -46,12 +48,38 @@ describe('openStore', () => {
   });
 });
 
-describe('SqliteStore', () => {
+/** One backend of the contract: a fresh, empty store URL per test. */
+interface Backend {
+  kind: string;
+  /** Several replicas share it: running jobs of live runners are not the caller's orphans. */
+  shared: boolean;
+  setUp?(): Promise<void>;
+  tearDown?(): Promise<void>;
+  freshUrl(): Promise<string>;
+}
+
+const sqliteBackend: Backend = { kind: 'sqlite', shared: false, freshUrl: async () => `sqlite:${freshFile()}` };
+let pg: PgCluster | undefined;
+const postgresBackend: Backend = {
+  kind: 'postgres',
+  shared: true,
+  setUp: async () => { pg = await startPgCluster(); },
+  tearDown: async () => { await pg?.stop(); },
+  freshUrl: () => pg!.createDatabase(),
+};
+
+describe('SqliteStore', () => contract(sqliteBackend));
+describeWithPostgres('PostgresStore', () => contract(postgresBackend));
+
+function contract(backend: Backend): void {
   let store: Store;
-  let file: string;
+  let url: string;
+  beforeAll(async () => { await backend.setUp?.(); }, 60_000);
+  afterAll(async () => { await backend.tearDown?.(); });
   beforeEach(async () => {
-    file = freshFile();
-    store = await openStore(`sqlite:${file}`);
+    url = await backend.freshUrl();
+    store = await openStore(url);
+    expect(store.kind).toBe(backend.kind);
   });
   afterEach(() => store.close());
 
@@ -79,9 +107,11 @@ describe('SqliteStore', () => {
     expect((await store.getInfrastructure('a'))!.contmsg).toBe('line\n');
 
     await store.close();
-    store = await openStore(`sqlite:${file}`);
+    store = await openStore(url);
     const a = await store.getInfrastructure('a');
     expect(a).toMatchObject({ phase: 'configuring', contmsg: 'line\n', outputs: { ip: '1.2.3.4' }, nextVmId: 4 });
+    expect(a!.plan).toEqual(inf('a').plan);
+    expect({ ...a }.plan).toEqual(inf('a').plan); // a copy carries the plan too
     const list = await store.listVms('a');
     expect(list.map((v) => v.id)).toEqual(['0', '1', '3']);
     expect(list[0].removing).toBe(true);
@@ -133,7 +163,11 @@ describe('SqliteStore', () => {
     const stolen = await store.claimJob('r2', 10_000);
     expect(stolen).toMatchObject({ id: next!.id, leaseOwner: 'r2', attempts: 2 });
 
-    // orphans of dead runners go back to the queue
+    // orphans of dead runners go back to the queue; on a shared store only once their lease lapsed
+    if (backend.shared) {
+      expect(await store.requeueOrphanJobs((r) => r === 'r2')).toBe(0); // r1 may be another live replica
+      expect(await store.renewLease(b1.id, 'r1', -1)).toBe(true);
+    }
     expect(await store.requeueOrphanJobs((r) => r === 'r2')).toBe(1); // b1 of r1
     expect((await store.getJob(b1.id))!.status).toBe('queued');
     expect((await store.listOpenJobs('b')).map((j) => j.id)).toEqual([b1.id]);
@@ -207,8 +241,51 @@ describe('SqliteStore', () => {
     expect((await store.listVms('a')).map((v) => v.id)).toEqual(['0']);
     expect(await store.listOpenJobs('a')).toEqual([]);
     await store.close();
-    store = await openStore(`sqlite:${file}`);
+    store = await openStore(url);
     expect((await store.listVms('a')).map((v) => v.id)).toEqual(['0']);
     expect((await store.getInfrastructure('a'))!.nextVmId).toBe(1);
   });
-});
+
+  test('owners (ChangeInfrastructureAuth) and settings', async () => {
+    await store.createInfrastructure(inf('a'), []);
+    await store.createInfrastructure(inf('b'), []);
+    const a = await store.setOwners('a', [{ id: 'o2', username: 'two' }, { id: 'o3', username: 'three' }]);
+    expect(a).toMatchObject({ owner: 'o2', owners: [{ id: 'o2', username: 'two' }, { id: 'o3', username: 'three' }] });
+    expect(await store.listInfrastructureIds('o1')).toEqual(['b']);
+    expect(await store.listInfrastructureIds('o3')).toEqual(['a']);
+    expect((await store.listInfrastructures('o2')).map((i) => [i.id, i.owners?.length])).toEqual([['a', 2]]);
+    expect((await store.getInfrastructure('b'))!.owners).toBeUndefined();
+    expect(await store.claimSetting('key-check', 'v1')).toBe('v1');
+    expect(await store.claimSetting('key-check', 'v2')).toBe('v1');
+  });
+
+  test('named leases: one holder at a time, renewed by it, taken over once lapsed or released', async () => {
+    expect(await store.claimLease('elastic:a', 'm1', 10_000)).toBe(true);
+    expect(await store.claimLease('elastic:a', 'm2', 10_000)).toBe(false);
+    expect(await store.claimLease('elastic:a', 'm1', -1)).toBe(true); // renewed (here: to lapse at once)
+    expect(await store.claimLease('elastic:a', 'm2', 10_000)).toBe(true);
+    expect(await store.claimLease('elastic:a', 'm1', 10_000)).toBe(false);
+    await store.releaseLease('elastic:a', 'm1'); // not its own: nothing happens
+    expect(await store.claimLease('elastic:a', 'm1', 10_000)).toBe(false);
+    await store.releaseLease('elastic:a', 'm2');
+    expect(await store.claimLease('elastic:a', 'm1', 10_000)).toBe(true);
+  });
+
+  if (backend.shared) {
+    test('two replicas on one database: read-your-writes, each job claimed once, one job at a time per infrastructure', async () => {
+      const other = await openStore(url);
+      try {
+        await store.createInfrastructure(inf('a'), [vm()], { infrastructureId: 'a', kind: 'deploy', payload: {} });
+        expect((await other.listVms('a')).map((v) => v.id)).toEqual(['0']);
+        for (let i = 0; i < 20; i++) await other.enqueueJob({ infrastructureId: `x${i % 5}`, kind: 'configure', payload: {} });
+        const claims = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? store : other).claimJob(`r${i}`, 10_000)));
+        const got = claims.filter((j) => j !== undefined);
+        // the deploy of a and the first job of each x: one each, no job twice
+        expect(got).toHaveLength(6);
+        expect(new Set(got.map((j) => j!.infrastructureId)).size).toBe(6);
+      } finally {
+        await other.close();
+      }
+    });
+  }
+}
