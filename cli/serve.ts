@@ -3,9 +3,12 @@
  *
  *   tosca-im serve [--host 127.0.0.1] [--port 8800] [--db sqlite:./data/tosca-im.db|postgres://...]
  *                  [--log-level info] [--import-map FILE] [--data-dir ./data]
+ *                  [--templates DIR] [--oidc-issuers URL,...] [--dashboard-client-id ID]
  *
  * Every option has an environment twin (TOSCA_IM_HOST, TOSCA_IM_PORT, TOSCA_IM_DB, TOSCA_IM_LOG_LEVEL,
- * TOSCA_IM_IMPORT_MAP, TOSCA_IM_DATA_DIR, TOSCA_IM_BODY_LIMIT, TOSCA_IM_POOL_SIZE); the flag wins.
+ * TOSCA_IM_IMPORT_MAP, TOSCA_IM_DATA_DIR, TOSCA_IM_BODY_LIMIT, TOSCA_IM_POOL_SIZE, TOSCA_IM_TEMPLATES,
+ * TOSCA_IM_OIDC_ISSUERS, TOSCA_IM_DASHBOARD_CLIENT_ID); the flag wins. The dashboard is at /dashboard/;
+ * its OIDC client secret comes from TOSCA_IM_DASHBOARD_CLIENT_SECRET only (not on the command line).
  * TOSCA_IM_SECRET_KEY gives the server key, else <data-dir>/secret.key is created on first start.
  * Logs (pino JSON) go to stderr; stdout gets one line: "tosca-im listening on http://HOST:PORT".
  */
@@ -37,6 +40,13 @@ export interface ServeConfig {
   importMap?: string;
   bodyLimit: string;
   poolSize?: number;
+  /** Folder of TOSCA templates for the dashboard's catalogue. */
+  templates?: string;
+  /** OpenID issuers people sign in with (dashboard); empty: IM user name and password. */
+  oidcIssuers: string[];
+  /** The dashboard's OIDC client (its secret only from TOSCA_IM_DASHBOARD_CLIENT_SECRET). */
+  dashboardClientId: string;
+  dashboardClientSecret?: string;
 }
 
 export class UsageError extends Error {}
@@ -51,6 +61,10 @@ const OPTIONS = {
   'data-dir': { type: 'string', env: 'TOSCA_IM_DATA_DIR' },
   'body-limit': { type: 'string', env: 'TOSCA_IM_BODY_LIMIT' },
   'pool-size': { type: 'string', env: 'TOSCA_IM_POOL_SIZE' },
+  // The dashboard (server/dashboard): its template catalogue and OIDC sign-in.
+  templates: { type: 'string', env: 'TOSCA_IM_TEMPLATES' },
+  'oidc-issuers': { type: 'string', env: 'TOSCA_IM_OIDC_ISSUERS' },
+  'dashboard-client-id': { type: 'string', env: 'TOSCA_IM_DASHBOARD_CLIENT_ID' },
 } as const;
 
 export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServeConfig {
@@ -80,6 +94,12 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServeConfig 
   const poolText = get('pool-size');
   const poolSize = poolText === undefined ? undefined : Number(poolText);
   if (poolSize !== undefined && (!Number.isInteger(poolSize) || poolSize < 1)) throw new UsageError(`invalid pool size "${poolText}"`);
+  const oidcIssuers = (get('oidc-issuers') ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
+  for (const iss of oidcIssuers) {
+    if (!URL.canParse(iss) || !/^https?:$/.test(new URL(iss).protocol)) throw new UsageError(`invalid OIDC issuer "${iss}" (an http(s) URL)`);
+  }
+  const templates = get('templates');
+  if (templates !== undefined && !fs.existsSync(templates)) throw new UsageError(`templates folder "${templates}" does not exist`);
   return {
     host: get('host') ?? '127.0.0.1',
     port,
@@ -89,6 +109,10 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServeConfig 
     importMap: get('import-map'),
     bodyLimit,
     poolSize,
+    templates,
+    oidcIssuers,
+    dashboardClientId: get('dashboard-client-id') ?? 'tosca-im-dashboard',
+    dashboardClientSecret: env.TOSCA_IM_DASHBOARD_CLIENT_SECRET || undefined,
   };
 }
 
@@ -149,7 +173,12 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
     });
     const service = elastic.attach(engine.service);
     await elastic.start(); // resumes every elastic infrastructure with its saved deadlines
-    const app = createApp({ service, logger, version: packageVersion(), secretKey, bodyLimit: cfg.bodyLimit, elasticity: elastic, metrics });
+    const dashboard = {
+      templatesDir: cfg.templates,
+      stateFile: path.join(cfg.dataDir, 'dashboard.json'),
+      oidc: { issuers: cfg.oidcIssuers, clientId: cfg.dashboardClientId, clientSecret: cfg.dashboardClientSecret },
+    };
+    const app = createApp({ service, logger, version: packageVersion(), secretKey, bodyLimit: cfg.bodyLimit, elasticity: elastic, metrics, dashboard });
     const server = await listen(app.listen.bind(app), cfg.host, cfg.port);
     answerClientErrors(server, logger);
     const { port } = server.address() as AddressInfo;

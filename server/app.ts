@@ -20,6 +20,7 @@ import { ownerKeyFrom } from './auth';
 import { elasticityRoutes, metricsRoutes, noElasticity, type ElasticityApi } from './api/routes/elasticity';
 import { httpMetrics } from './api/http-metrics';
 import { Registry } from 'prom-client';
+import { dashboardRouter, type DashboardOptions } from './dashboard';
 
 export interface AppOptions {
   service: InfrastructureService;
@@ -40,6 +41,8 @@ export interface AppOptions {
   elasticity?: ElasticityApi;
   /** Served at GET /metrics, with the HTTP request metrics added (default: a registry of its own). */
   metrics?: Registry;
+  /** The web dashboard at /dashboard/ (server/dashboard); absent: no dashboard. */
+  dashboard?: Pick<DashboardOptions, 'templatesDir' | 'stateFile' | 'oidc'>;
 }
 
 export const DEFAULT_BODY_LIMIT = '1mb';
@@ -64,6 +67,10 @@ export function createApp(opts: AppOptions): Express {
   // Every body is read as text: the routes decide what it is from Content-Type, as IM does.
   app.use(express.text({ type: () => true, limit: bodyLimit }));
   app.use(bodyAsString);
+  // The dashboard's pages are not IM API paths: served before the API's validation.
+  if (opts.dashboard) {
+    app.use(dashboardRouter({ ...opts.dashboard, service: opts.service, elasticity: opts.elasticity ?? noElasticity, secretKey: opts.secretKey, logger: opts.logger }));
+  }
   app.use(requestValidator(api, opts.validateApiSpec));
   app.use(systemRoutes(opts.version, api.text));
   app.use(infrastructureRoutes(opts.service, endpoint));
