@@ -42,10 +42,10 @@ export interface ServeConfig {
   poolSize?: number;
   /** Folder of TOSCA templates for the dashboard's catalogue. */
   templates?: string;
-  /** OpenID issuers people sign in with (dashboard); empty: IM user name and password. */
-  oidcIssuers: string[];
-  /** The dashboard's OIDC client (its secret only from TOSCA_IM_DASHBOARD_CLIENT_SECRET). */
-  dashboardClientId: string;
+  /** OpenID issuers people sign in with (dashboard); none: IM user name and password. */
+  oidcIssuers?: string[];
+  /** The dashboard's OIDC client (default "tosca-im-dashboard"; its secret only from TOSCA_IM_DASHBOARD_CLIENT_SECRET). */
+  dashboardClientId?: string;
   dashboardClientSecret?: string;
 }
 
@@ -94,8 +94,9 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServeConfig 
   const poolText = get('pool-size');
   const poolSize = poolText === undefined ? undefined : Number(poolText);
   if (poolSize !== undefined && (!Number.isInteger(poolSize) || poolSize < 1)) throw new UsageError(`invalid pool size "${poolText}"`);
-  const oidcIssuers = (get('oidc-issuers') ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
-  for (const iss of oidcIssuers) {
+  const issuersText = get('oidc-issuers');
+  const oidcIssuers = issuersText?.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  for (const iss of oidcIssuers ?? []) {
     if (!URL.canParse(iss) || !/^https?:$/.test(new URL(iss).protocol)) throw new UsageError(`invalid OIDC issuer "${iss}" (an http(s) URL)`);
   }
   const templates = get('templates');
@@ -111,7 +112,7 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServeConfig 
     poolSize,
     templates,
     oidcIssuers,
-    dashboardClientId: get('dashboard-client-id') ?? 'tosca-im-dashboard',
+    dashboardClientId: get('dashboard-client-id'),
     dashboardClientSecret: env.TOSCA_IM_DASHBOARD_CLIENT_SECRET || undefined,
   };
 }
@@ -176,7 +177,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
     const dashboard = {
       templatesDir: cfg.templates,
       stateFile: path.join(cfg.dataDir, 'dashboard.json'),
-      oidc: { issuers: cfg.oidcIssuers, clientId: cfg.dashboardClientId, clientSecret: cfg.dashboardClientSecret },
+      oidc: { issuers: cfg.oidcIssuers ?? [], clientId: cfg.dashboardClientId ?? 'tosca-im-dashboard', clientSecret: cfg.dashboardClientSecret },
     };
     const app = createApp({ service, logger, version: packageVersion(), secretKey, bodyLimit: cfg.bodyLimit, elasticity: elastic, metrics, dashboard });
     const server = await listen(app.listen.bind(app), cfg.host, cfg.port);

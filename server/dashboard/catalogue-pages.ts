@@ -69,7 +69,7 @@ function launchForm(ctx: Ctx, id: string, withIds: string[], tabs: Tab[], descri
       ${withIds.map((w) => html`<input type="hidden" name="with" value="${w}">`)}
       <div class="tabs" data-tabs>${tabs.map((t, i) => html`<fieldset class="tab" id="tab-${i}" data-tab-name="${t.name}"><legend>${t.name}</legend>
         ${t.fields.map((f) => fieldHtml(f, given))}</fieldset>`)}</div>
-      <fieldset><legend>Cloud</legend>
+      <fieldset><legend>Launch on</legend>
         ${creds.length ? html`<label for="credential">Cloud credential</label><select id="credential" name="credential" required>
           ${creds.map((c) => html`<option value="${c.id}"${given?.get('credential') === c.id ? raw(' selected') : ''}>${c.name} (${c.type})</option>`)}</select>`
           : html`<p class="error">You have no cloud credential: <a href="/dashboard/credentials">add one</a> first.</p>`}

@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { describeWithChromium, launchChromium, type Chromium } from './chromium';
 import { startProvider, type RunningProvider } from './oidc-provider';
 import { startDashboardRig, type DashboardRig } from './server-fixture';
@@ -19,9 +19,10 @@ jest.setTimeout(60_000);
 const SHOTS = path.join(__dirname, '..', '..', 'docs', 'dashboard');
 const UBUNTU = 'ost://127.0.0.1/0c1d2e3f-1111-4a2b-8c3d-000000000002';
 
-async function shot(page: Page, name: string): Promise<void> {
+/** The viewport (or one part of the page) as docs/dashboard/NAME.png. */
+async function shot(page: Page, name: string, part?: Locator): Promise<void> {
   const file = path.join(SHOTS, `${name}.png`);
-  await page.screenshot({ path: file, scale: 'css' });
+  await (part ?? page).screenshot({ path: file, scale: 'css' });
   expect(statSync(file).size).toBeLessThan(150 * 1024);
 }
 
@@ -146,8 +147,7 @@ describeWithChromium('dashboard in headless Chromium (OIDC, OpenStack simulator,
     await vmRowsAtLeast(page, 3);
     expect(await page.locator('#elastic-chart polyline[data-series="queue"]').count()).toBe(1);
     expect(await page.locator('#elastic-events li').count()).toBeGreaterThan(0);
-    await page.locator('#el-h').scrollIntoViewIfNeeded();
-    await shot(page, 'elasticity');
+    await shot(page, 'elasticity', page.locator('section[aria-labelledby="el-h"]'));
 
     // Infrastructures list, at desktop and at phone width.
     await page.getByRole('link', { name: 'Infrastructures' }).click();

@@ -48,6 +48,10 @@
 
   /* In-page checks before the server checks again. */
   $$('form[data-validate]').forEach(function (form) {
+    form.addEventListener('input', function (e) {
+      var input = e.target, err = document.getElementById(input.id + '-error');
+      if (err && input.checkValidity()) { err.textContent = ''; input.removeAttribute('aria-invalid'); }
+    });
     form.addEventListener('submit', function (e) {
       var first = null;
       $$('input,select', form).forEach(function (input) {
