@@ -49,6 +49,8 @@ export function dashboardRouter(opts: DashboardOptions): Router {
     ownerKey: ownerKeyFrom(opts.secretKey),
     logger: opts.logger,
   };
+  // A sign-in form's answer redirects to the issuer: the one place a form may lead off this origin.
+  const formAction = ["'self'", ...(opts.oidc?.issuers ?? []).map((i) => new URL(i).origin)].join(' ');
   const r = Router();
   r.use('/dashboard/assets', express.static(assetsDir(), { index: false, maxAge: '1h', fallthrough: false }));
   r.use('/dashboard', (req, res, next) => {
@@ -57,7 +59,7 @@ export function dashboardRouter(opts: DashboardOptions): Router {
       'Cache-Control': 'no-store',
       'X-Frame-Options': 'DENY',
       'X-Content-Type-Options': 'nosniff',
-      'Content-Security-Policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self' *; frame-ancestors 'none'",
+      'Content-Security-Policy': `default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action ${formAction}; frame-ancestors 'none'`,
       'Referrer-Policy': 'same-origin',
     });
     const session = shared.sessions.get(req, res);

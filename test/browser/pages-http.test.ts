@@ -102,6 +102,14 @@ describe('dashboard pages over HTTP', () => {
     const other = await signedIn('carol', 'another password');
     expect((await other.get('/dashboard/infrastructures')).text).not.toContain(id);
     expect((await other.get(`/dashboard/infrastructures/${id}`)).status).toBe(404);
+
+    // Shared with a person who has signed in: now they see it.
+    const grace = await signedIn('grace', 'pw');
+    const owner = await signedIn('carol', 'carol-pw');
+    await owner.get(`/dashboard/infrastructures/${id}`);
+    expect((await owner.post(`/dashboard/infrastructures/${id}/share`, { name: 'nobody' })).text).toContain('Nobody named');
+    expect((await owner.post(`/dashboard/infrastructures/${id}/share`, { name: 'grace' })).status).toBe(303);
+    expect((await grace.get('/dashboard/infrastructures')).text).toContain(id);
   });
 
   it('offers fragments on their parent\'s card and merges them into its form (inputs and tabs)', async () => {
