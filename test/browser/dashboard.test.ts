@@ -6,7 +6,7 @@
  * chart moving as the queue grows, a second person who sees none of it, delete, sign out; no
  * console error nor failed request. Screenshots go to docs/dashboard/.
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
@@ -148,6 +148,15 @@ describeWithChromium('dashboard in headless Chromium (OIDC, OpenStack simulator,
     expect(await page.locator('#elastic-chart polyline[data-series="queue"]').count()).toBe(1);
     expect(await page.locator('#elastic-events li').count()).toBeGreaterThan(0);
     await shot(page, 'elasticity', page.locator('section[aria-labelledby="el-h"]'));
+    // A knob changed from the page is the manager's policy now.
+    await page.getByLabel('max nodes').fill('4');
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    await expectText(page, '.flash', /Policy saved/);
+    expect(await page.getByLabel('max nodes').inputValue()).toBe('4');
+
+    // The owner downloads the infrastructure's SSH key.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download the SSH key' }).click()]);
+    expect(readFileSync((await download.path())!, 'utf8')).toMatch(/-----BEGIN [A-Z ]*PRIVATE KEY-----/);
 
     // Infrastructures list, at desktop and at phone width.
     await page.getByRole('link', { name: 'Infrastructures' }).click();
