@@ -112,6 +112,33 @@ describe('dashboard pages over HTTP', () => {
     expect((await grace.get('/dashboard/infrastructures')).text).toContain(id);
   });
 
+  it('runs the infrastructure actions from its page: power, reconfigure, add and remove nodes, delete after confirmation', async () => {
+    const auth = imAuth('heidi', 'heidi-pw', 'id = dummy; type = Dummy');
+    const made = await call(srv.url, 'POST', '/infrastructures', {
+      auth, type: 'text/yaml',
+      body: 'tosca_definitions_version: tosca_simple_yaml_1_0\ntopology_template:\n  node_templates:\n    vm:\n      type: tosca.nodes.Compute\n      capabilities:\n        scalable:\n          properties:\n            count: 1\n',
+    });
+    const id = made.text.trim().split('/').pop()!;
+    const base = `/dashboard/infrastructures/${id}`;
+    const v = await signedIn('heidi', 'heidi-pw');
+    expect((await v.get(base)).text).toContain('<option>vm</option>');
+    for (const action of ['stop', 'start', 'reboot', 'reconfigure']) {
+      expect((await v.post(`${base}/${action}`, {})).location).toBe(base);
+    }
+    expect((await v.post(`${base}/add`, { node: 'vm', count: '0' })).status).toBe(400);
+    expect((await v.post(`${base}/add`, { node: 'nope', count: '1' })).text).toContain('No node type &#34;nope&#34;');
+    expect((await v.post(`${base}/add`, { node: 'vm', count: '2' })).status).toBe(303);
+    const vmCount = async () => (await call(srv.url, 'GET', `/infrastructures/${id}`, { auth })).text.trim().split('\n').length;
+    for (let i = 0; i < 100 && (await vmCount()) < 3; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await vmCount()).toBe(3);
+    expect((await v.post(`${base}/remove`, { vm: '2' })).status).toBe(303);
+    expect(await vmCount()).toBe(2);
+    expect((await v.get(`${base}/delete`)).text).toContain('Delete it');
+    expect((await v.post(`${base}/delete`, {})).location).toBe('/dashboard/infrastructures');
+    for (let i = 0; i < 100 && (await call(srv.url, 'GET', `/infrastructures/${id}`, { auth })).status !== 404; i++) await new Promise((r) => setTimeout(r, 50));
+    expect((await call(srv.url, 'GET', `/infrastructures/${id}`, { auth })).status).toBe(404);
+  });
+
   it('offers fragments on their parent\'s card and merges them into its form (inputs and tabs)', async () => {
     const v = await signedIn('dave', 'pw');
     const cards = (await v.get('/dashboard/')).text;
