@@ -5,7 +5,6 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request, Response } from 'express';
-import type { ImIdentity } from '../auth';
 
 export const COOKIE = 'tosca_im_dashboard';
 const IDLE_MS = 8 * 3600_000;
@@ -15,8 +14,6 @@ const MAX_SESSIONS = 10_000;
 export interface SignedIn {
   owner: string;
   name: string;
-  /** Password sign-in: the IM identity (kept in memory only, to key the same owner as the REST API). */
-  identity?: ImIdentity;
   issuer?: string;
 }
 
@@ -68,10 +65,14 @@ export class SessionStore {
     return s;
   }
 
+  /** Expired sessions go first, then anonymous ones (a flood of visitors must not sign people out), then the oldest. */
   private sweep(): void {
     const now = Date.now();
     for (const [id, s] of this.sessions) if (now - s.seen >= IDLE_MS) this.sessions.delete(id);
-    // Still full: drop the oldest (Map keeps insertion order).
+    for (const [id, s] of this.sessions) {
+      if (this.sessions.size < MAX_SESSIONS * 0.9) return;
+      if (!s.user) this.sessions.delete(id);
+    }
     while (this.sessions.size >= MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value as string);
   }
 }

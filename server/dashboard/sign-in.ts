@@ -14,7 +14,7 @@ const CALLBACK = '/dashboard/auth/callback';
 export function signInRoutes(shared: Shared): Router {
   const r = Router();
   const { sessions, oidc } = shared;
-  const callbackUrl = (req: Request) => `${baseUrl(req, true)}${CALLBACK}`;
+  const callbackUrl = (req: Request) => `${baseUrl(req, Boolean(req.app.get('trust proxy')))}${CALLBACK}`;
 
   r.get('/dashboard/login', (req, res) => {
     const s = sessionOf(res);
@@ -39,7 +39,8 @@ export function signInRoutes(shared: Shared): Router {
     const password = f.get('password') ?? '';
     if (!username || !password) return sendError(res, s, new PageError(400, 'Give a user name and a password.'), shared.logger);
     const identity = { kind: 'password' as const, username, password };
-    s.user = { owner: ownerId(shared.ownerKey, identity), name: username, identity };
+    // Only the keyed owner id is kept: the password is not held after this request.
+    s.user = { owner: ownerId(shared.ownerKey, identity), name: username };
     const fresh = sessions.rotate(req, res, s);
     shared.store.person(fresh.user!.owner, username);
     res.redirect(303, '/dashboard/');
