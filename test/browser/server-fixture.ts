@@ -22,12 +22,17 @@ import { startOpenStackSim, type OpenStackSim } from '../sims/openstack';
 
 export const PROBE = 'cat /var/lib/tosca-im/queue.json';
 
-/** NoopConfigurator's lines, a quarter second apart, so the page shows them arriving. */
+/**
+ * NoopConfigurator's lines; those of the first run 0.6 s apart, slower than the page's 1 s polling,
+ * so the page shows them arriving one by one (later runs at full speed, to keep the test short).
+ */
 class PacedConfigurator extends NoopConfigurator {
+  private paced = true;
   async configure(req: ConfigureRequest) {
+    if (!this.paced) return super.configure(req);
+    this.paced = false;
     const log = req.log;
-    const paced = { ...req, log: async (text: string, vmId?: string) => { await new Promise((r) => setTimeout(r, 250)); await log(text, vmId); } };
-    return super.configure(paced);
+    return super.configure({ ...req, log: async (text: string, vmId?: string) => { await new Promise((r) => setTimeout(r, 600)); await log(text, vmId); } });
   }
 }
 
