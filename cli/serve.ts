@@ -9,6 +9,8 @@
  * TOSCA_IM_IMPORT_MAP, TOSCA_IM_DATA_DIR, TOSCA_IM_BODY_LIMIT, TOSCA_IM_POOL_SIZE,
  * TOSCA_IM_ALLOW_PRIVATE_FETCH=1, TOSCA_IM_MAX_FETCH_BYTES, TOSCA_IM_METRICS_TOKEN); the flag wins.
  * The guards these tune are described in docs/security.md.
+ *                  [--templates DIR] [--dashboard-client-id ID] (TOSCA_IM_TEMPLATES, TOSCA_IM_DASHBOARD_CLIENT_ID):
+ *                  the dashboard at /dashboard/; its OIDC client secret only from TOSCA_IM_DASHBOARD_CLIENT_SECRET.
  * TOSCA_IM_SECRET_KEY gives the server key, else <data-dir>/secret.key is created on first start.
  * [--job-lease 30] (TOSCA_IM_JOB_LEASE): the job lease, in seconds, when several replicas share PostgreSQL.
  * Logs (pino JSON) go to stderr; stdout gets one line: "tosca-im listening on http://HOST:PORT".
@@ -59,6 +61,11 @@ export interface ServeConfig {
   adminUsers: Array<[string, string]>;
   /** Job lease in ms (--job-lease, in seconds). */
   jobLeaseMs?: number;
+  /** Folder of TOSCA templates for the dashboard's catalogue. */
+  templates?: string;
+  /** The dashboard's OIDC client (default "tosca-im-dashboard"; its secret only from TOSCA_IM_DASHBOARD_CLIENT_SECRET). */
+  dashboardClientId?: string;
+  dashboardClientSecret?: string;
 }
 
 export class UsageError extends Error {}
@@ -99,6 +106,9 @@ const OPTIONS = {
   'oidc-client-id': { type: 'string', env: 'TOSCA_IM_OIDC_CLIENT_ID', help: 'ID client for token introspection' },
   'oidc-client-secret': { type: 'string', env: 'TOSCA_IM_OIDC_CLIENT_SECRET', help: 'SECRET of that client' },
   'job-lease': { type: 'string', env: 'TOSCA_IM_JOB_LEASE' },
+  // The dashboard (server/dashboard): its template catalogue and OIDC client (issuers: --oidc-issuers).
+  templates: { type: 'string', env: 'TOSCA_IM_TEMPLATES', help: 'DIR of TOSCA templates for the dashboard catalogue' },
+  'dashboard-client-id': { type: 'string', env: 'TOSCA_IM_DASHBOARD_CLIENT_ID', help: 'ID of the dashboard\'s OIDC client (default tosca-im-dashboard)' },
 } as const;
 
 const list = (text: string | undefined): string[] => (text ?? '').split(/[\s,]+/).filter(Boolean);
@@ -175,6 +185,8 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServeConfig 
   if (lease !== undefined && (!Number.isFinite(lease) || lease < 1 || lease > 3600)) {
     throw new UsageError(`invalid job lease "${leaseText}" (seconds, 1 to 3600)`);
   }
+  const templates = get('templates');
+  if (templates !== undefined && !fs.existsSync(templates)) throw new UsageError(`templates folder "${templates}" does not exist`);
   return {
     allowPrivateFetch: flag('allow-private-fetch'),
     maxFetchBytes,
@@ -189,6 +201,9 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServeConfig 
     poolSize,
     ...readOidc(get),
     jobLeaseMs: lease === undefined ? undefined : Math.round(lease * 1000),
+    templates,
+    dashboardClientId: get('dashboard-client-id'),
+    dashboardClientSecret: env.TOSCA_IM_DASHBOARD_CLIENT_SECRET || undefined,
   };
 }
 
@@ -293,9 +308,14 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env, 
     await elastic.start(); // resumes every elastic infrastructure with its saved deadlines
     const ownerKey = ownerKeyFrom(secretKey);
     const adminOwners = new Set(cfg.adminUsers.map(([username, password]) => ownerId(ownerKey, { kind: 'password', username, password })));
+    const dashboard = {
+      templatesDir: cfg.templates,
+      stateFile: path.join(cfg.dataDir, 'dashboard.json'),
+      oidc: { issuers: cfg.oidc.issuers, clientId: cfg.dashboardClientId ?? 'tosca-im-dashboard', clientSecret: cfg.dashboardClientSecret },
+    };
     const app = createApp({
       service, logger, version: packageVersion(), secretKey, bodyLimit: cfg.bodyLimit, elasticity: elastic, metrics,
-      metricsToken: cfg.metricsToken, oidc: cfg.oidc, adminOwners,
+      metricsToken: cfg.metricsToken, oidc: cfg.oidc, adminOwners, dashboard,
     });
     const server = await listen(app.listen.bind(app), cfg.host, cfg.port);
     answerClientErrors(server, logger);

@@ -20,6 +20,7 @@ import { ownerKeyFrom, TokenVerifier, type OidcOptions } from './auth';
 import { elasticityRoutes, metricsRoutes, noElasticity, type ElasticityApi } from './api/routes/elasticity';
 import { httpMetrics } from './api/http-metrics';
 import { Registry } from 'prom-client';
+import { dashboardRouter, type DashboardOptions } from './dashboard';
 
 export interface AppOptions {
   service: InfrastructureService;
@@ -46,6 +47,8 @@ export interface AppOptions {
   oidc?: OidcOptions;
   /** Owner ids of password users who are admins (--admin-users). */
   adminOwners?: ReadonlySet<string>;
+  /** The web dashboard at /dashboard/ (server/dashboard); absent: no dashboard. */
+  dashboard?: Pick<DashboardOptions, 'templatesDir' | 'stateFile' | 'oidc'>;
 }
 
 export const DEFAULT_BODY_LIMIT = '1mb';
@@ -71,6 +74,10 @@ export function createApp(opts: AppOptions): Express {
   // Every body is read as text: the routes decide what it is from Content-Type, as IM does.
   app.use(express.text({ type: () => true, limit: bodyLimit }));
   app.use(bodyAsString);
+  // The dashboard's pages are not IM API paths: served before the API's validation.
+  if (opts.dashboard) {
+    app.use(dashboardRouter({ ...opts.dashboard, service: opts.service, elasticity: opts.elasticity ?? noElasticity, secretKey: opts.secretKey, logger: opts.logger }));
+  }
   app.use(requestValidator(api, opts.validateApiSpec));
   app.use(systemRoutes(opts.version, api.text));
   app.use(infrastructureRoutes(opts.service, endpoint));
