@@ -55,7 +55,7 @@ describe('boot failures', () => {
     sim.faults.bootFailures.push({ pattern: /-wn-0$/, times: Infinity, message: 'No valid host was found. There are not enough hosts available.' });
     const inf = randomUUID();
     const vms = await deploy(conn, inf, [compute('wn', { count: 2 })]);
-    expect(vms[0].obs).toMatchObject({ state: 'failed', fault: 'No valid host was found. There are not enough hosts available.' });
+    expect(vms[0].obs).toMatchObject({ state: 'failed', fault: 'No valid host was found. There are not enough hosts available' });
     expect(vms[1].obs.state).toBe('running');
     const boots = sim.requests.filter((r) => r.method === 'POST' && r.path === '/compute/v2.1/servers');
     expect(boots).toHaveLength(4); // 3 attempts for wn-0, 1 for wn-1
