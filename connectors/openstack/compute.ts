@@ -4,6 +4,7 @@ import type { HostSizing, OsSpec } from '../../tosca/plan';
 import { chooseSize, type VmSize } from '../shared/sizing';
 import { regexEscape } from '../shared/naming';
 import type { OpenStackCloud } from './cloud';
+import { listAll } from './paging';
 
 const TEN_MINUTES = 600_000;
 
@@ -31,8 +32,8 @@ export function flavorGpus(extra: Record<string, string> = {}): { count: number;
 export function listFlavors(cloud: OpenStackCloud): Promise<Flavor[]> {
   return cloud.memo('flavors', TEN_MINUTES, async () => {
     // Microversion 2.61 puts extra_specs (GPUs) in the listing: one call instead of one per flavor.
-    const r = await cloud.api.call<{ flavors: NovaFlavor[] }>('compute', 'GET', '/flavors/detail', { headers: { 'OpenStack-API-Version': 'compute 2.61' } });
-    return r.body.flavors
+    const flavors = await listAll<NovaFlavor>(cloud.api, 'compute', '/flavors/detail', 'flavors', { headers: { 'OpenStack-API-Version': 'compute 2.61' } });
+    return flavors
       .filter((f) => !f['OS-FLV-DISABLED:disabled'])
       .map((f) => {
         const gpu = flavorGpus(f.extra_specs);
@@ -96,19 +97,9 @@ function imageByDistribution(cloud: OpenStackCloud, distribution: string, versio
   });
 }
 
-/** Glance pages its listings: follow `next` (a path under the API root, e.g. /v2/images?marker=...). */
-export async function listImages(cloud: OpenStackCloud, query: Record<string, string> | undefined): Promise<GlanceImage[]> {
-  const out: GlanceImage[] = [];
-  let path = '/images';
-  let q: Record<string, string> | undefined = query;
-  for (let page = 0; page < 50; page++) {
-    const r = await cloud.api.call<{ images: GlanceImage[]; next?: string }>('image', 'GET', path, { query: q });
-    out.push(...r.body.images);
-    if (!r.body.next) break;
-    path = r.body.next.replace(/^\/v2/, '');
-    q = undefined;
-  }
-  return out;
+/** Glance's image list, every page. */
+export function listImages(cloud: OpenStackCloud, query: Record<string, string> | undefined): Promise<GlanceImage[]> {
+  return listAll<GlanceImage>(cloud.api, 'image', '/images', 'images', { query });
 }
 
 const newest = (imgs: GlanceImage[]) => [...imgs].sort((a, b) => (b.created_at ?? '').localeCompare(a.created_at ?? ''))[0];
@@ -132,6 +123,6 @@ export interface NovaServer {
 
 /** Servers whose name starts with `prefix-` (Nova's `name` filter is a regex). */
 export async function listServersByPrefix(cloud: OpenStackCloud, prefix: string): Promise<NovaServer[]> {
-  const r = await cloud.api.call<{ servers: NovaServer[] }>('compute', 'GET', '/servers/detail', { query: { name: `^${regexEscape(prefix)}-` } });
-  return r.body.servers.filter((s) => s.name.startsWith(`${prefix}-`));
+  const servers = await listAll<NovaServer>(cloud.api, 'compute', '/servers/detail', 'servers', { query: { name: `^${regexEscape(prefix)}-` } });
+  return servers.filter((s) => s.name.startsWith(`${prefix}-`));
 }

@@ -24,9 +24,9 @@ import { accountImages, accountQuotas, flavorRoom } from './account';
 import { cloudFor, type OpenStackCloud, type ServerRef } from './cloud';
 import { chooseFlavor, listFlavors, listServersByPrefix, resolveImage, type Flavor, type NovaServer } from './compute';
 import { parseOpenStackCredential, type OpenStackSettings } from './credential';
-import { OpenStackApiError, OpenStackUnreachableError } from './errors';
+import { OpenStackApiError, OpenStackUnreachableError, isQuotaMessage, withoutFinalStop } from './errors';
 import { attachFloatingIp, detachFloatingIps, releaseOurFloatingIps } from './floating-ips';
-import { ensureSecurityGroup, floatingPool, privateNetworks } from './network';
+import { ensureSecurityGroup, floatingPool, listSecurityGroups, privateNetworks } from './network';
 
 /** Tunables (tests shorten them). */
 export const openStackTuning = {
@@ -285,7 +285,7 @@ export class OpenStackConnector implements CloudConnector {
   }
 
   private async deleteSecurityGroups(name: string): Promise<void> {
-    const groups = (await this.cloud.api.call<{ security_groups: { id: string; name: string }[] }>('network', 'GET', '/security-groups', { query: { name } })).body.security_groups;
+    const groups = await listSecurityGroups(this.cloud, name);
     await mapBounded(groups.filter((g) => g.name === name), 4, async (g) => {
       // Ports of deleted servers can linger for a moment: "in use" is retried briefly.
       await pollUntil(async () => {
@@ -300,14 +300,21 @@ export class OpenStackConnector implements CloudConnector {
     });
   }
 
+  /**
+   * The infrastructure's key pair: looked up first (every re-prepare finds it), created when missing;
+   * a 409 on creation means a concurrent run of the same infrastructure made it meanwhile.
+   */
   private async ensureKeypair(name: string, publicKey: string): Promise<void> {
-    const r = await this.cloud.api.call('compute', 'POST', '/os-keypairs', { body: { keypair: { name, public_key: publicKey.trim() } }, accept: [409] });
-    if (r.status === 409) {
-      // Created by an earlier (crashed or concurrent) run of the same infrastructure: it must be the same key.
-      const k = await this.cloud.api.call<{ keypair: { public_key: string } }>('compute', 'GET', `/os-keypairs/${encodeURIComponent(name)}`);
-      if (k.body.keypair.public_key.trim().split(/\s+/)[1] !== publicKey.trim().split(/\s+/)[1]) {
-        throw new CloudError(`Keypair "${name}" already exists in OpenStack cloud "${this.settings.credentialId}" with another public key`, 409, 'KeypairConflict');
-      }
+    const path = `/os-keypairs/${encodeURIComponent(name)}`;
+    let k = await this.cloud.api.call<{ keypair: { public_key: string } }>('compute', 'GET', path, { accept: [404] });
+    if (k.status === 404) {
+      const r = await this.cloud.api.call('compute', 'POST', '/os-keypairs', { body: { keypair: { name, public_key: publicKey.trim() } }, accept: [409] });
+      if (r.status !== 409) return;
+      k = await this.cloud.api.call<{ keypair: { public_key: string } }>('compute', 'GET', path);
+    }
+    // Made by an earlier (crashed or concurrent) run of the same infrastructure: it must be the same key.
+    if (k.body.keypair.public_key.trim().split(/\s+/)[1] !== publicKey.trim().split(/\s+/)[1]) {
+      throw new CloudError(`Keypair "${name}" already exists in OpenStack cloud "${this.settings.credentialId}" with another public key`, 409, 'KeypairConflict');
     }
   }
 
@@ -325,6 +332,11 @@ export function observe(s: NovaServer): VmObservation {
   for (const list of Object.values(s.addresses ?? {})) {
     for (const a of list) (a['OS-EXT-IPS:type'] === 'floating' ? publicIps : privateIps).push(a.addr);
   }
-  const fault = state === 'failed' ? s.fault?.message ?? 'the server went into ERROR without a fault message' : undefined;
-  return { state, privateIps, publicIps, ...(fault ? { fault } : {}) };
+  if (state !== 'failed') return { state, privateIps, publicIps };
+  const message = s.fault?.message ? withoutFinalStop(s.fault.message) : 'the server went into ERROR without a fault message';
+  // Nova's conductor re-checks quota after the API accepted the server (concurrent creates race
+  // past the API's check): the server goes to ERROR with a quota fault. Another server would meet
+  // the same quota, so the VM fails at once, saying so, instead of being deleted and relaunched.
+  if (isQuotaMessage(message)) return { state, privateIps, publicIps, fault: `OpenStack quota exceeded: ${message}`, retryable: false };
+  return { state, privateIps, publicIps, fault: message };
 }

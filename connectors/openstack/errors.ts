@@ -23,7 +23,20 @@ export class OpenStackApiError extends CloudError {
 }
 
 function isQuota(status: number, message: string, type?: string): boolean {
-  return type === 'OverQuota' || ((status === 403 || status === 413) && /quota exceeded/i.test(message));
+  return type === 'OverQuota' || ((status === 403 || status === 413) && isQuotaMessage(message));
+}
+
+/** Nova's and Neutron's quota messages ("Quota exceeded for instances: ...", "... resources: ['floatingip']."). */
+export function isQuotaMessage(message: string): boolean {
+  return /quota exceeded/i.test(message);
+}
+
+/**
+ * The cloud's sentence without its final full stop: our messages (and the engine's log lines) go on
+ * after it ("…: <cloud message>. Not launched again"), which would otherwise read "..".
+ */
+export function withoutFinalStop(message: string): string {
+  return message.trim().replace(/(?<!\.)\.$/, '');
 }
 
 /** Pull the message out of Nova ({"itemNotFound":{message}}), Neutron ({"NeutronError":{...}}), Keystone ({"error":{...}}) or Glance (HTML) bodies. */
@@ -31,13 +44,13 @@ export function parseErrorBody(text: string, status = 500): { message: string; t
   try {
     const body = JSON.parse(text) as Record<string, unknown>;
     const neutron = body.NeutronError as { message?: string; type?: string } | undefined;
-    if (neutron) return { message: neutron.message ?? 'unknown error', type: neutron.type };
+    if (neutron) return { message: withoutFinalStop(neutron.message ?? 'unknown error'), type: neutron.type };
     for (const [key, v] of Object.entries(body)) {
       if (v && typeof v === 'object' && typeof (v as { message?: unknown }).message === 'string') {
-        return { message: (v as { message: string }).message, type: key === 'error' ? undefined : key };
+        return { message: withoutFinalStop((v as { message: string }).message), type: key === 'error' ? undefined : key };
       }
     }
-    if (typeof body.message === 'string') return { message: body.message };
+    if (typeof body.message === 'string') return { message: withoutFinalStop(body.message) };
   } catch {
     /* not JSON: Glance answers HTML */
   }

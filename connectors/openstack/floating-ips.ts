@@ -8,6 +8,7 @@ import { mayRelease, pickReusableAddress, type PublicAddress } from '../shared/f
 import { ownerMarker } from '../shared/naming';
 import type { OpenStackCloud } from './cloud';
 import { OpenStackApiError } from './errors';
+import { listAll } from './paging';
 
 export interface NeutronFloatingIp {
   id: string;
@@ -30,8 +31,11 @@ const asAddress = (f: NeutronFloatingIp): PublicAddress & { raw: NeutronFloating
   id: f.id, address: f.floating_ip_address, attachedTo: f.port_id, owner: f.description ?? null, raw: f,
 });
 
+const listFloatingIps = (cloud: OpenStackCloud, query: Record<string, string>) =>
+  listAll<NeutronFloatingIp>(cloud.api, 'network', '/floatingips', 'floatingips', { query });
+
 async function serverPorts(cloud: OpenStackCloud, serverId: string): Promise<NeutronPort[]> {
-  return (await cloud.api.call<{ ports: NeutronPort[] }>('network', 'GET', '/ports', { query: { device_id: serverId } })).body.ports;
+  return listAll<NeutronPort>(cloud.api, 'network', '/ports', 'ports', { query: { device_id: serverId } });
 }
 
 /** Give the server a floating IP from `poolId` (idempotent: an address already on its port is kept). */
@@ -42,7 +46,7 @@ export async function attachFloatingIp(cloud: OpenStackCloud, serverId: string, 
   const mine = ownerMarker(infrastructureId);
   // Picking a free address and taking it must not interleave with another VM of this process.
   return cloud.locks.run(`fip:${poolId}`, async () => {
-    const listed = (await cloud.api.call<{ floatingips: NeutronFloatingIp[] }>('network', 'GET', '/floatingips', { query: { floating_network_id: poolId } })).body.floatingips;
+    const listed = await listFloatingIps(cloud, { floating_network_id: poolId });
     const already = listed.find((f) => f.port_id === port.id);
     if (already) return { id: already.id, address: already.floating_ip_address, ours: already.description === mine };
     const tried = new Set<string>();
@@ -71,7 +75,7 @@ export async function attachFloatingIp(cloud: OpenStackCloud, serverId: string, 
 /** Detach every floating IP of the server's ports; release the ones this infrastructure allocated when asked. */
 export async function detachFloatingIps(cloud: OpenStackCloud, serverId: string, infrastructureId: string, release: boolean): Promise<void> {
   for (const port of await serverPorts(cloud, serverId)) {
-    const fips = (await cloud.api.call<{ floatingips: NeutronFloatingIp[] }>('network', 'GET', '/floatingips', { query: { port_id: port.id } })).body.floatingips;
+    const fips = await listFloatingIps(cloud, { port_id: port.id });
     for (const f of fips.filter((x) => x.port_id === port.id)) {
       if (mayRelease(asAddress(f), infrastructureId, release, true)) {
         await cloud.api.call('network', 'DELETE', `/floatingips/${f.id}`, { accept: [404] });
@@ -85,7 +89,7 @@ export async function detachFloatingIps(cloud: OpenStackCloud, serverId: string,
 /** Release the unattached floating IPs this infrastructure allocated (cleanup with release asked). */
 export async function releaseOurFloatingIps(cloud: OpenStackCloud, infrastructureId: string): Promise<number> {
   const mine = ownerMarker(infrastructureId);
-  const fips = (await cloud.api.call<{ floatingips: NeutronFloatingIp[] }>('network', 'GET', '/floatingips', { query: { description: mine } })).body.floatingips;
+  const fips = await listFloatingIps(cloud, { description: mine });
   let n = 0;
   for (const f of fips) {
     if (!mayRelease(asAddress(f), infrastructureId, true)) continue;

@@ -7,3 +7,4 @@ registerConnector('OpenStack', (cred) => new OpenStackConnector(cred));
 export { OpenStackConnector, openStackTuning, observe } from './connector';
 export { parseOpenStackCredential } from './credential';
 export { resetOpenStackClouds } from './cloud';
+export { keystoneTuning } from './keystone';

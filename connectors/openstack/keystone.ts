@@ -23,12 +23,20 @@ export interface ScopedToken {
 
 /** Re-authenticate this long before Keystone's expiry, so a token never dies mid-operation. */
 const EXPIRY_MARGIN_MS = 60_000;
+/**
+ * A credential Keystone rejected (401) is not tried again for this long: one request burst (a create
+ * asks for the quota room, prepares, launches: back to back) then costs one failed attempt, which
+ * Keystone's lockout policy counts. Short, so pollers with their own back-off (the refresher) still
+ * notice a repaired account; a corrected secret is another account anyway (cloud.ts keys by its hash).
+ */
+export const keystoneTuning = { rejectedForMs: 500 };
 const JSON_HEADERS = { 'Content-Type': 'application/json', Accept: 'application/json', 'User-Agent': 'tosca-im' };
 
 export class KeystoneSession {
   private current?: ScopedToken;
   private pending?: Promise<ScopedToken>;
   private authUrl?: Promise<string>;
+  private rejected?: { error: unknown; until: number };
   /** Keystone requests made (discovery + tokens), for tests and benchmarks. */
   authCalls = 0;
 
@@ -37,10 +45,12 @@ export class KeystoneSession {
   /** A valid token, authenticating when there is none or it is about to expire. */
   async token(): Promise<ScopedToken> {
     if (this.current && this.current.expiresAt - EXPIRY_MARGIN_MS > Date.now()) return this.current;
+    if (this.rejected && this.rejected.until > Date.now()) throw this.rejected.error;
     this.pending ??= this.authenticate().then(
-      (t) => ((this.current = t), (this.pending = undefined), t),
+      (t) => ((this.current = t), (this.pending = undefined), (this.rejected = undefined), t),
       (e) => {
         this.pending = undefined;
+        if (e instanceof OpenStackApiError && e.httpStatus === 401) this.rejected = { error: e, until: Date.now() + keystoneTuning.rejectedForMs };
         throw e;
       },
     );

@@ -4,11 +4,12 @@ import type { ComputePlan, PortRule } from '../../tosca/plan';
 import { choosePool, type PoolCandidate } from '../shared/floating-ip-policy';
 import type { OpenStackCloud } from './cloud';
 import { OpenStackApiError } from './errors';
+import { listAll } from './paging';
 
 export interface NeutronNetwork { id: string; name: string; 'router:external': boolean; shared: boolean; project_id?: string; tenant_id?: string }
 
 export function listNetworks(cloud: OpenStackCloud): Promise<NeutronNetwork[]> {
-  return cloud.memo('networks', 300_000, async () => (await cloud.api.call<{ networks: NeutronNetwork[] }>('network', 'GET', '/networks')).body.networks);
+  return cloud.memo('networks', 300_000, () => listAll<NeutronNetwork>(cloud.api, 'network', '/networks', 'networks'));
 }
 
 /**
@@ -85,14 +86,19 @@ export function ruleKey(r: Omit<RuleSpec, 'direction' | 'ethertype'> & { directi
   return JSON.stringify([r.direction, r.ethertype, r.protocol, r.port_range_min, r.port_range_max, prefix, r.remote_group_id]);
 }
 
+/** The project's security groups of that name (Neutron's name filter is exact). */
+export function listSecurityGroups<G extends { id: string; name: string }>(cloud: OpenStackCloud, name: string): Promise<G[]> {
+  return listAll<G>(cloud.api, 'network', '/security-groups', 'security_groups', { query: { name } });
+}
+
 interface NeutronGroup { id: string; name: string; security_group_rules: (RuleSpec & { id: string; direction: string; ethertype: string })[] }
 
 /** The infrastructure's security group, created when missing, with any missing rules added in one bulk call. */
 export async function ensureSecurityGroup(cloud: OpenStackCloud, name: string, description: string, computes: ComputePlan[]): Promise<string> {
   return cloud.locks.run(`sg:${name}`, async () => {
     for (let attempt = 1; ; attempt++) {
-      const found = await cloud.api.call<{ security_groups: NeutronGroup[] }>('network', 'GET', '/security-groups', { query: { name } });
-      let group = found.body.security_groups.find((g) => g.name === name);
+      const found = await listSecurityGroups<NeutronGroup>(cloud, name);
+      let group = found.find((g) => g.name === name);
       if (!group) {
         group = (await cloud.api.call<{ security_group: NeutronGroup }>('network', 'POST', '/security-groups', { body: { security_group: { name, description } } })).body.security_group;
       }

@@ -9,7 +9,7 @@ import { createEngine, type Engine } from '.';
 import type { Caller } from './service';
 import { TEST_SECRET_KEY, tempDir, until as waitUntil } from '../../test/engine-fixtures';
 import { CloudError, InfrastructureNotFoundError } from '../errors';
-import { openStackTuning, resetOpenStackClouds } from '../../connectors/openstack';
+import { keystoneTuning, openStackTuning, resetOpenStackClouds } from '../../connectors/openstack';
 import { startOpenStackSim, type OpenStackSim } from '../../sims/openstack';
 import { startEc2Sim, type Ec2Sim } from '../../sims/ec2';
 
@@ -246,6 +246,8 @@ describe('OpenStack simulator', () => {
         expect((await fast.engine.service.state(caller, id)).vm_states).toEqual(st.vm_states);
       } finally {
         demo.password = 'secret';
+        // The connector holds a rejection back for a moment (one Keystone attempt per burst).
+        await new Promise((r) => setTimeout(r, keystoneTuning.rejectedForMs + 50));
       }
       await fast.engine.service.destroy(caller, id, { force: false, async: false, releaseFloatingIps: false });
       expect(serversOf(sim, id)).toEqual([]);

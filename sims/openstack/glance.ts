@@ -1,6 +1,6 @@
 /** Glance /image/v2 (images list/show with filters) and a minimal Cinder v3 (version, empty volume list). */
 import { Router, type Request } from 'express';
-import { baseUrl, fail, queryValues } from './http';
+import { baseUrl, fail, paginate, queryValues } from './http';
 import { SimState, iso, type Image } from './model';
 
 export function glanceVersions(req: Request) {
@@ -21,7 +21,9 @@ export function glanceRouter(state: SimState): Router {
       const wanted = queryValues(req.query[key]);
       if (wanted.length) list = list.filter((i) => wanted.includes(String(i[key])));
     }
-    res.json({ images: list.map(body), first: '/v2/images', schema: '/v2/schemas/images' });
+    const { page, next } = paginate(req, list, state.pageLimits.glance);
+    // Glance's `next` is a path under its root: /v2/images?limit=...&marker=...
+    res.json({ images: page.map(body), first: '/v2/images', schema: '/v2/schemas/images', ...(next ? { next: next.replace(/^\/image/, '') } : {}) });
   });
   r.get('/images/:id', (req, res) => {
     const i = state.images.find((x) => x.id === req.params.id) ?? fail(404, `No image found with ID ${req.params.id}`);

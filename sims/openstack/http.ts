@@ -58,3 +58,29 @@ export function queryValues(v: unknown): string[] {
   if (v === undefined) return [];
   return (Array.isArray(v) ? v : [v]).map(String);
 }
+
+/**
+ * A list as the real services page it: the items after `marker` (by id), at most `limit` of them and
+ * never more than the service's own cap (`maxLimit`, 0 = none). `next` is the query of the following
+ * page (the request's own filters, plus limit and marker) when this page is full and more remain,
+ * as Nova's `<key>_links`, Neutron's `<key>_links` and Glance's `next` carry it.
+ */
+export function paginate<T extends { id: string }>(req: Request, items: T[], maxLimit: number): { page: T[]; next?: string } {
+  const marker = queryValues(req.query.marker)[0];
+  let start = 0;
+  if (marker !== undefined) {
+    const at = items.findIndex((i) => i.id === marker);
+    if (at < 0) fail(400, `marker [${marker}] not found`, 'BadRequest');
+    start = at + 1;
+  }
+  const asked = Number(queryValues(req.query.limit)[0] ?? 0);
+  if (!Number.isInteger(asked) || asked < 0) fail(400, `Invalid limit: ${asked}`, 'BadRequest');
+  const limit = maxLimit > 0 ? (asked > 0 ? Math.min(asked, maxLimit) : maxLimit) : asked;
+  if (!limit) return { page: items.slice(start) };
+  const page = items.slice(start, start + limit);
+  if (page.length < limit || start + limit >= items.length) return { page };
+  const q = new URLSearchParams(req.originalUrl.split('?')[1] ?? '');
+  q.set('limit', String(limit));
+  q.set('marker', page[page.length - 1].id);
+  return { page, next: `${req.baseUrl}${req.path}?${q}` };
+}

@@ -16,7 +16,7 @@ import { keystoneRouter } from './keystone';
 import { novaRouter, novaVersionDoc } from './nova';
 import { neutronRouter } from './neutron';
 import { cinderRouter, glanceRouter, glanceVersions } from './glance';
-import { SimState, type Quotas, type Token } from './model';
+import { SimState, type PageLimits, type Quotas, type Token } from './model';
 import { Holds, type Hold, type HoldRule } from '../holds';
 import { startOpenStackHostMode, type HostMode, type HostModeOptions } from './host-mode';
 import { sleep } from '../../lib/sleep';
@@ -37,6 +37,8 @@ export interface SimOptions {
   /** Quotas of the demo project. */
   quotas?: Partial<Quotas>;
   faults?: Partial<SimFaults>;
+  /** Server-side page sizes (Nova max_limit, Neutron pagination_max_limit, Glance default); 0 = none. */
+  pageLimits?: Partial<PageLimits>;
   /** Host mode (root only): every server becomes an SSH host of a sealed lab (see host-mode.ts). */
   hostMode?: HostModeOptions | true;
 }
@@ -89,6 +91,7 @@ export async function startOpenStackSim(opts: SimOptions = {}): Promise<OpenStac
   if (opts.tokenTtlMs) state.tokenTtlMs = opts.tokenTtlMs;
   if (opts.quotas) Object.assign(state.quotaOf(state.projects[0].id), opts.quotas);
   Object.assign(state.faults, opts.faults ?? {});
+  Object.assign(state.pageLimits, opts.pageLimits ?? {});
   const requests: RequestLogEntry[] = [];
 
   const app = express();

@@ -25,7 +25,7 @@ export interface Server {
   userData?: string; securityGroups: string[]; adminPass: string;
   createdAt: number; updatedAt: number; readyAt: number; launchedAt?: number;
   /** Fault message decided at create time (boot-failure injection); applied when the build ends. */
-  willFail?: string; fault?: { code: number; message: string; details: string; created: string };
+  willFail?: string; willFailCode?: number; fault?: { code: number; message: string; details: string; created: string };
   /** Set by DELETE: the server disappears (404) at this time. */
   goneAt?: number;
   /**
@@ -50,6 +50,7 @@ export interface FloatingIp {
   id: string; address: string; networkId: string; portId: string | null; fixedIp: string | null; projectId: string;
   description: string; status: string; createdAt: number;
 }
+export interface PageLimits { nova: number; neutron: number; glance: number }
 export interface Quotas { instances: number; cores: number; ram: number; floatingips: number; securityGroups: number }
 
 export const DEFAULT_QUOTAS: Quotas = { instances: 100, cores: 400, ram: 1024 * 1024, floatingips: 50, securityGroups: 50 };
@@ -75,6 +76,12 @@ export class SimState {
   quotas = new Map<string, Quotas>();
   faults: SimFaults = defaultFaults();
   tokenTtlMs = 3600_000;
+  /**
+   * Server-side page sizes, 0 = none: Nova's `[api] max_limit` (servers, flavors), Neutron's
+   * `pagination_max_limit` (every list), Glance's `limit_param_default` (images). Small values make
+   * a client that reads only the first page fail, as it would against a real cloud.
+   */
+  pageLimits: PageLimits = { nova: 0, neutron: 0, glance: 0 };
 
   constructor(seed = true) {
     if (seed) this.seed();
@@ -211,7 +218,7 @@ export class SimState {
         s.updatedAt = s.readyAt;
         if (s.willFail) {
           s.status = 'ERROR';
-          s.fault = { code: 500, message: s.willFail, details: 'Traceback (most recent call last): ... nova.exception.NoValidHost', created: iso(s.readyAt) };
+          s.fault = { code: s.willFailCode ?? 500, message: s.willFail, details: 'Traceback (most recent call last): ... nova.exception.NoValidHost', created: iso(s.readyAt) };
           for (const p of this.serverPorts(s.id)) this.deletePort(p.id);
         } else {
           s.status = 'ACTIVE';

@@ -1,7 +1,7 @@
 /** Neutron /network/v2.0: networks, subnets, ports, security groups and rules, floating IPs, quotas. */
 import { randomUUID } from 'node:crypto';
 import { Router, type Request } from 'express';
-import { fail, queryValues, tokenOf } from './http';
+import { baseUrl, fail, paginate, queryValues, tokenOf } from './http';
 import { SimState, iso, type FloatingIp, type Network, type Port, type SecurityGroup, type SgRule } from './model';
 
 const NON_FILTERS = new Set(['fields', 'limit', 'marker', 'sort_key', 'sort_dir', 'page_reverse']);
@@ -28,6 +28,13 @@ function filtered<T extends Record<string, unknown>>(req: Request, items: T[]): 
 
 export function neutronRouter(state: SimState): Router {
   const r = Router();
+  /** A Neutron collection, paged by `pagination_max_limit` (sorted by id, as Neutron pages), with `<key>_links`. */
+  const listed = (req: Request, key: string, items: Record<string, unknown>[]) => {
+    if (!state.pageLimits.neutron && !req.query.limit) return { [key]: items };
+    const byId = (items as { id: string }[]).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const { page, next } = paginate(req, byId, state.pageLimits.neutron);
+    return { [key]: page, ...(next ? { [`${key}_links`]: [{ rel: 'next', href: `${baseUrl(req)}${next}` }] } : {}) };
+  };
   const pid = (req: Request) => tokenOf(req).projectId!;
 
   // ---- networks and subnets
@@ -38,7 +45,7 @@ export function neutronRouter(state: SimState): Router {
     is_default: false, ipv4_address_scope: null, ipv6_address_scope: null, 'provider:network_type': n.external ? 'flat' : 'vxlan',
     created_at: T0, updated_at: T0, revision_number: 1,
   });
-  r.get('/networks', (req, res) => void res.json({ networks: filtered(req, visibleNets(req).map(netBody)) }));
+  r.get('/networks', (req, res) => void res.json(listed(req, 'networks', filtered(req, visibleNets(req).map(netBody)))));
   r.get('/networks/:id', (req, res) => {
     const n = visibleNets(req).find((x) => x.id === req.params.id) ?? fail(404, `Network ${req.params.id} could not be found.`, 'NetworkNotFound');
     res.json({ network: netBody(n) });
@@ -53,7 +60,7 @@ export function neutronRouter(state: SimState): Router {
     const nets = new Set(visibleNets(req).map((n) => n.id));
     return state.subnets.filter((s) => nets.has(s.networkId));
   };
-  r.get('/subnets', (req, res) => void res.json({ subnets: filtered(req, visibleSubnets(req).map(subnetBody)) }));
+  r.get('/subnets', (req, res) => void res.json(listed(req, 'subnets', filtered(req, visibleSubnets(req).map(subnetBody)))));
   r.get('/subnets/:id', (req, res) => {
     const s = visibleSubnets(req).find((x) => x.id === req.params.id) ?? fail(404, `Subnet ${req.params.id} could not be found.`, 'SubnetNotFound');
     res.json({ subnet: subnetBody(s) });
@@ -67,7 +74,7 @@ export function neutronRouter(state: SimState): Router {
   });
   const myPorts = (req: Request) => [...state.ports.values()].filter((p) => p.projectId === pid(req));
   const portOr404 = (req: Request, id = req.params.id) => myPorts(req).find((p) => p.id === id) ?? fail(404, `Port ${id} could not be found.`, 'PortNotFound');
-  r.get('/ports', (req, res) => void res.json({ ports: filtered(req, myPorts(req).map(portBody)) }));
+  r.get('/ports', (req, res) => void res.json(listed(req, 'ports', filtered(req, myPorts(req).map(portBody)))));
   r.get('/ports/:id', (req, res) => void res.json({ port: portBody(portOr404(req)) }));
   r.post('/ports', (req, res) => {
     const b = req.body?.port ?? fail(400, "Resource body required", 'BadRequest');
@@ -106,7 +113,7 @@ export function neutronRouter(state: SimState): Router {
   };
   const sgOr404 = (req: Request, id: string) =>
     myGroups(req).find((g) => g.id === id) ?? fail(404, `Security group ${id} does not exist`, 'SecurityGroupNotFound');
-  r.get('/security-groups', (req, res) => void res.json({ security_groups: filtered(req, myGroups(req).map(sgBody)) }));
+  r.get('/security-groups', (req, res) => void res.json(listed(req, 'security_groups', filtered(req, myGroups(req).map(sgBody)))));
   r.get('/security-groups/:id', (req, res) => void res.json({ security_group: sgBody(sgOr404(req, req.params.id)) }));
   r.post('/security-groups', (req, res) => {
     const b = req.body?.security_group ?? fail(400, 'Resource body required', 'BadRequest');
@@ -135,7 +142,7 @@ export function neutronRouter(state: SimState): Router {
   });
 
   const myRules = (req: Request) => [...state.rules.values()].filter((x) => x.projectId === pid(req));
-  r.get('/security-group-rules', (req, res) => void res.json({ security_group_rules: filtered(req, myRules(req).map(ruleBody)) }));
+  r.get('/security-group-rules', (req, res) => void res.json(listed(req, 'security_group_rules', filtered(req, myRules(req).map(ruleBody)))));
   r.get('/security-group-rules/:id', (req, res) => {
     const x = myRules(req).find((y) => y.id === req.params.id) ?? fail(404, `Security group rule ${req.params.id} does not exist`, 'SecurityGroupRuleNotFound');
     res.json({ security_group_rule: ruleBody(x) });
@@ -198,7 +205,7 @@ export function neutronRouter(state: SimState): Router {
     if (!p.fixedIps.some((x) => x.ip_address === ip)) fail(400, `Bad floatingip request: Port ${p.id} does not have fixed ip ${ip}.`, 'BadRequest');
     return Object.assign(f, { portId: p.id, fixedIp: ip, status: 'ACTIVE' });
   };
-  r.get('/floatingips', (req, res) => void res.json({ floatingips: filtered(req, myFips(req).map(fipBody)) }));
+  r.get('/floatingips', (req, res) => void res.json(listed(req, 'floatingips', filtered(req, myFips(req).map(fipBody)))));
   r.get('/floatingips/:id', (req, res) => void res.json({ floatingip: fipBody(fipOr404(req)) }));
   r.post('/floatingips', (req, res) => {
     const b = req.body?.floatingip ?? fail(400, 'Resource body required', 'BadRequest');

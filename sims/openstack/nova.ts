@@ -1,7 +1,7 @@
 /** Nova /compute/v2.1: flavors, images proxy, keypairs, servers (+ actions, os-interface, metadata, tags), limits. */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Router, type Request } from 'express';
-import { baseUrl, fail, queryValues, tokenOf } from './http';
+import { baseUrl, fail, paginate, queryValues, tokenOf } from './http';
 import { SimState, fingerprint, iso, type Flavor, type Server } from './model';
 
 const MAX_MICROVERSION = '2.79';
@@ -42,8 +42,14 @@ export function novaRouter(state: SimState): Router {
     'OS-FLV-EXT-DATA:ephemeral': 0, 'OS-FLV-DISABLED:disabled': false, 'os-flavor-access:is_public': f.isPublic,
     description: null, links: link(req, 'flavors', f.id), ...(microversion(req) >= 61 ? { extra_specs: f.extraSpecs } : {}),
   });
-  r.get('/flavors', (req, res) => void res.json({ flavors: state.flavors.map((f) => ({ id: f.id, name: f.name, links: link(req, 'flavors', f.id) })) }));
-  r.get('/flavors/detail', (req, res) => void res.json({ flavors: state.flavors.map((f) => flavorBody(req, f)) }));
+  /** A Nova collection, paged by `[api] max_limit` (flavors by flavorid, servers newest first). */
+  const collection = <T extends { id: string }>(req: Request, key: string, items: T[], body: (x: T) => unknown) => {
+    const { page, next } = paginate(req, items, state.pageLimits.nova);
+    return { [key]: page.map(body), ...(next ? { [`${key}_links`]: [{ rel: 'next', href: `${baseUrl(req)}${next}` }] } : {}) };
+  };
+  const sortedFlavors = () => [...state.flavors].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  r.get('/flavors', (req, res) => void res.json(collection(req, 'flavors', sortedFlavors(), (f) => ({ id: f.id, name: f.name, links: link(req, 'flavors', f.id) }))));
+  r.get('/flavors/detail', (req, res) => void res.json(collection(req, 'flavors', sortedFlavors(), (f) => flavorBody(req, f))));
   const flavorOr404 = (id: string) => state.flavors.find((f) => f.id === id) ?? fail(404, `Flavor ${id} could not be found.`);
   r.get('/flavors/:id', (req, res) => void res.json({ flavor: flavorBody(req, flavorOr404(req.params.id)) }));
   r.get('/flavors/:id/os-extra_specs', (req, res) => void res.json({ extra_specs: flavorOr404(req.params.id).extraSpecs }));
@@ -145,8 +151,8 @@ export function novaRouter(state: SimState): Router {
     if (tagsAny) list = list.filter((s) => tagsAny.some((x) => s.tags.includes(x)));
     return list;
   };
-  r.get('/servers', (req, res) => void res.json({ servers: listServers(req).map((s) => ({ id: s.id, name: s.name, links: link(req, 'servers', s.id) })) }));
-  r.get('/servers/detail', (req, res) => void res.json({ servers: listServers(req).map((s) => serverBody(req, s)) }));
+  r.get('/servers', (req, res) => void res.json(collection(req, 'servers', listServers(req), (s) => ({ id: s.id, name: s.name, links: link(req, 'servers', s.id) }))));
+  r.get('/servers/detail', (req, res) => void res.json(collection(req, 'servers', listServers(req), (s) => serverBody(req, s))));
   r.get('/servers/:id', (req, res) => void res.json({ server: serverBody(req, serverOr404(req)) }));
   r.post('/servers', (req, res) => {
     const created = createServers(state, req);
@@ -374,12 +380,15 @@ function createServers(state: SimState, req: Request): Server[] {
   const count = Math.max(1, Number(b.max_count ?? b.min_count ?? 1));
   const quota = state.quotaOf(projectId);
   const used = state.usage(projectId);
+  let overQuota: string | undefined;
   for (const [res, want, have, max] of [
     ['instances', count, used.instances, quota.instances],
     ['cores', count * flavor.vcpus, used.cores, quota.cores],
     ['ram', count * flavor.ram, used.ram, quota.ram],
   ] as const) {
-    if (have + want > max) fail(403, `Quota exceeded for ${res}: Requested ${want}, but already used ${have} of ${max} ${res}`);
+    if (have + want <= max) continue;
+    overQuota ??= `Quota exceeded for ${res}: Requested ${want}, but already used ${have} of ${max} ${res}`;
+    if (!state.faults.conductorQuota) fail(403, overQuota);
   }
   const now = Date.now();
   const out: Server[] = [];
@@ -391,7 +400,11 @@ function createServers(state: SimState, req: Request): Server[] {
       adminPass: randomBytes(9).toString('base64url'), createdAt: now, updatedAt: now, readyAt: now + state.faults.activeDelayMs,
     };
     const failure = state.faults.bootFailures.find((f) => f.times > 0 && f.pattern.test(name));
-    if (failure) {
+    if (overQuota) {
+      // The conductor's re-check (TooManyInstances, a 403 fault) beats any other failure.
+      s.willFail = overQuota;
+      s.willFailCode = 403;
+    } else if (failure) {
       failure.times--;
       s.willFail = failure.message ?? 'No valid host was found. There are not enough hosts available.';
     }

@@ -34,10 +34,36 @@ describe('quotas', () => {
     });
   });
 
+  it("Nova's conductor-time quota failure (POST accepted, then ERROR with a quota fault) fails at once, without relaunch", async () => {
+    sim.faults.conductorQuota = true;
+    sim.state.quotaOf(sim.state.projects[0].id).instances = 2;
+    const inf = randomUUID();
+    const vms = await deploy(conn, inf, [compute('wn', { count: 3 })]);
+    const failed = vms.filter((v) => v.obs.state === 'failed');
+    expect(vms.filter((v) => v.obs.state === 'running')).toHaveLength(2);
+    expect(failed).toHaveLength(1);
+    expect(failed[0].obs).toMatchObject({
+      retryable: false, fault: 'OpenStack quota exceeded: Quota exceeded for instances: Requested 1, but already used 2 of 2 instances',
+    });
+    expect(sim.requestCount((r) => r.method === 'POST' && r.path === '/compute/v2.1/servers')).toBe(3);
+  });
+
+  it('a key pair that exists already is looked up, not POSTed again (no 409 on every re-prepare)', async () => {
+    const inf = randomUUID();
+    const scope = { infrastructureId: inf, computes: [compute('wn')], publicKey: PUBLIC_KEY };
+    await conn.prepare(scope);
+    sim.resetRequests();
+    await conn.prepare(scope);
+    expect(sim.requestCount((r) => r.path.startsWith('/compute/v2.1/os-keypairs') && r.method === 'POST')).toBe(0);
+    expect(sim.requestCount((r) => r.status === 409)).toBe(0);
+    await expect(conn.prepare({ ...scope, publicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOtherKeyOtherKeyOtherKeyOtherKeyOtherKey00 x' })).rejects.toMatchObject({ code: 'KeypairConflict' });
+  });
+
   it('floating IPs over quota → the public node is reported failed with the reason', async () => {
     sim.state.quotaOf(sim.state.projects[0].id).floatingips = 0;
     const [vm] = await deploy(conn, randomUUID(), [compute('front', { publicIp: true })], 1);
     expect(vm.obs).toMatchObject({ state: 'failed', fault: expect.stringMatching(/Could not attach a floating IP: OpenStack quota exceeded .*floatingip/) });
+    expect(vm.obs.fault).toMatch(/\['floatingip'\]$/); // Neutron's full stop is dropped: the engine's line goes on after it
   });
 });
 
@@ -55,7 +81,7 @@ describe('boot failures', () => {
     sim.faults.bootFailures.push({ pattern: /-wn-0$/, times: Infinity, message: 'No valid host was found. There are not enough hosts available.' });
     const inf = randomUUID();
     const vms = await deploy(conn, inf, [compute('wn', { count: 2 })]);
-    expect(vms[0].obs).toMatchObject({ state: 'failed', fault: 'No valid host was found. There are not enough hosts available.' });
+    expect(vms[0].obs).toMatchObject({ state: 'failed', fault: 'No valid host was found. There are not enough hosts available' });
     expect(vms[1].obs.state).toBe('running');
     const boots = sim.requests.filter((r) => r.method === 'POST' && r.path === '/compute/v2.1/servers');
     expect(boots).toHaveLength(4); // 3 attempts for wn-0, 1 for wn-1

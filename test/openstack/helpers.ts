@@ -7,10 +7,10 @@ import { startOpenStackSim, type OpenStackSim } from '../../sims/openstack';
 
 export const PUBLIC_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHkQ1mD5cF9o9n3D2QeF3p7yJt8mXw2Q3b4nS6kP0aZr tosca-im@test';
 
-export async function startSim(): Promise<OpenStackSim> {
+export async function startSim(opts: Parameters<typeof startOpenStackSim>[0] = {}): Promise<OpenStackSim> {
   resetOpenStackClouds();
   openStackTuning.deletePoll = { intervalMs: 30, maxIntervalMs: 200, timeoutMs: 20_000 };
-  return startOpenStackSim({ faults: { activeDelayMs: 40, deleteDelayMs: 20 } });
+  return startOpenStackSim({ ...opts, faults: { activeDelayMs: 40, deleteDelayMs: 20, ...opts.faults } });
 }
 
 export function credential(sim: OpenStackSim, fields: Record<string, string> = {}, id = 'ost'): CloudCredential {
@@ -51,7 +51,8 @@ export async function deploy(conn: OpenStackConnector, infId: string, computes: 
         });
         const obs = await waitSettled(conn, handle);
         last = { vmId: String(i), node: c.name, handle, obs };
-        if (obs.state !== 'failed') return last;
+        // As the engine: a failure a relaunch cannot help (quota) is final at once.
+        if (obs.state !== 'failed' || obs.retryable === false) return last;
         if (attempt < maxAttempts) await conn.terminate(handle, { releaseFloatingIps: false });
       }
       return last!;

@@ -101,7 +101,7 @@ describe('the simulator, as Nova', () => {
     const handle = await tiny();
     const id = handle.instanceId;
     expect(await refused(id, { resize: { flavorRef: '1' } })).toEqual({ status: 400, message: 'When resizing, instances must change flavor!' });
-    expect(await refused(id, { resize: { flavorRef: '99' } })).toEqual({ status: 400, message: 'Unable to locate requested flavor.' });
+    expect(await refused(id, { resize: { flavorRef: '99' } })).toEqual({ status: 400, message: 'Unable to locate requested flavor' });
     await action(id, { resize: { flavorRef: '3' } });
     await resized(id);
     await action(id, { revertResize: null });
@@ -109,6 +109,6 @@ describe('the simulator, as Nova', () => {
     await action(id, { resize: { flavorRef: '3' } });
     await resized(id);
     await action(id, { confirmResize: null });
-    expect(await refused(id, { resize: { flavorRef: '2' } })).toEqual({ status: 400, message: 'Resize error: Unable to resize disk down.' });
+    expect(await refused(id, { resize: { flavorRef: '2' } })).toEqual({ status: 400, message: 'Resize error: Unable to resize disk down' });
   });
 });

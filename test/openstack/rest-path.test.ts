@@ -104,8 +104,11 @@ test('a rejected OpenStack password: failed state with the reason in contmsg, no
   const auth = imAuth('bob', 'pw', osLine('wrong'));
   const text = readFileSync(join(corpusDir(), TEMPLATE), 'utf8');
   // A synchronous create that launches nothing is refused with the cloud's 401, naming the cloud.
+  sim.resetRequests();
   const refused = await call(api.url, 'POST', '/infrastructures', { auth, type: 'text/yaml', accept: 'application/json', body: text });
   expect(refused.status).toBe(401);
+  // One attempt at Keystone for the whole create (its lockout policy counts every failed one).
+  expect(sim.requestCount((r) => r.method === 'POST' && r.path === '/identity/v3/auth/tokens')).toBe(1);
   expect(refused.json().message).toContain('in cloud "ost": OpenStack credential "ost" was rejected by Keystone');
   // An asynchronous one records the failure in state and contmsg.
   const created = await call(api.url, 'POST', '/infrastructures?async=1', { auth, type: 'text/yaml', accept: 'application/json', body: text });
