@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { startPgCluster } from '../test/pg/cluster';
 import { startReplica } from '../test/replicas/harness';
-import { startOpenStackSim } from '../test/sims/openstack';
+import { startOpenStackSim } from '../sims/openstack';
 import type { ServerProcess } from '../test/integration/api-harness';
 
 const AUTH = 'id = im; type = InfrastructureManager; username = bench; password = bench-pw\\nid = dummy; type = Dummy';
