@@ -4,7 +4,8 @@
  * ansible-playbook run, and a host failing in it marks only that VM. Ansible is checked on the
  * master once per infrastructure; each run's folder there (with the workers' key) goes afterwards.
  */
-import { readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateSshKeyPair } from '../../server/configure/keys';
 import type { ConfigureRequest, ConfigureResult, ContextLogEntry } from '../../server/configure/types';
@@ -47,6 +48,12 @@ function ansiblePlan(workers: number): Plan {
   return plan;
 }
 
+async function until(cond: () => boolean, ms = 20_000): Promise<void> {
+  for (const end = Date.now() + ms; !cond(); await new Promise((r) => setTimeout(r, 100))) {
+    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms: ${cond.toString()}`);
+  }
+}
+
 describeWithLab('Ansible playbooks on the front end', () => {
   const key = generateSshKeyPair('ansible-test');
   let lab: Lab;
@@ -68,6 +75,10 @@ describeWithLab('Ansible playbooks on the front end', () => {
     });
     await server.call('init', { workDir: join(lab.dir, 'server-work'), artifacts: { 'site.yml': playbook() } });
   });
+
+  /** ansible-playbook processes in the master's network namespace. */
+  const ansibleOnMaster = () => execFileSync('ip', ['netns', 'pids', master.host.ns], { encoding: 'utf8' }).split(/\s+/).filter(Boolean)
+    .filter((pid) => { try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('ansible-playbook'); } catch { return false; } });
 
   afterAll(async () => {
     await server?.call('release', 'inf-ansible').catch(() => undefined);
@@ -106,5 +117,17 @@ describeWithLab('Ansible playbooks on the front end', () => {
     expect(installs.map((e) => [e.vmId, e.status])).toEqual([['0', 'running'], ['0', 'ok']]);
     expect(installs[1].output).toMatch(/^found ansible-playbook \[core [\d.]+\] on the master$/);
     expect(readdirSync(join(master.host.homeDir, '.tosca-im', 'inf-ansible', 'ansible'))).toEqual([]);
+  });
+
+  test('a playbook cancelled mid-run is stopped on the master and its folder (with the key) removed', async () => {
+    await server.call('setArtifacts', { 'site.yml': playbook('    - name: hang\n      shell: sleep 120\n') });
+    const runs = join(master.host.homeDir, '.tosca-im', 'inf-ansible', 'ansible');
+    const running = server.call<ConfigureResult>('configure', request({ vmList: ['2'] }));
+    await until(() => readdirSync(runs).length === 1 && log.some((e) => e.vmId === '2' && e.status === 'running'));
+    await until(() => ansibleOnMaster().length > 0);
+    await server.call('cancelVm', 'inf-ansible', '2');
+    const res = await running;
+    expect(res.vms['2']).toBeUndefined();
+    await until(() => readdirSync(runs).length === 0 && ansibleOnMaster().length === 0);
   });
 }, ['/usr/bin/ansible-playbook', '/usr/bin/ssh']);
