@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readConfig, UsageError } from '../../cli/serve';
+import { readConfig, usage, UsageError } from '../../cli/serve';
 import { loadOrCreateKeyFile, parseServerKey, ServerKeyError } from '../../server/auth';
 import { tempDir as makeTempDir } from '../engine-fixtures';
 
@@ -32,6 +32,12 @@ describe('tosca-im serve configuration', () => {
       adminUsers: [['root', 'pw:with:colons']],
     });
     expect(readConfig(['--oidc-issuers', 'http://127.0.0.1:1', '--oidc-groups-claim', 'groups'], env).oidc).toMatchObject({ issuers: ['http://127.0.0.1:1'], groupsClaim: 'groups' });
+  });
+
+  it('lists every identity flag with its environment twin in --help', () => {
+    for (const name of ['oidc-issuers', 'oidc-audience', 'oidc-groups', 'oidc-groups-claim', 'oidc-admin-groups', 'admin-users', 'oidc-scopes', 'oidc-client-id', 'oidc-client-secret']) {
+      expect(usage()).toContain(`--${name} (TOSCA_IM_${name.toUpperCase().replace(/-/g, '_')})`);
+    }
   });
 
   it('reads the environment, and flags win over it', () => {

@@ -21,8 +21,7 @@ export interface Issuer {
   /** As the operator wrote it, without a trailing slash. */
   url: string;
   metadata: IssuerMetadata;
-  /** Absent when the issuer publishes no JWKS (its tokens are then checked through userinfo). */
-  keys?: JWTVerifyGetKey;
+  keys: JWTVerifyGetKey;
 }
 
 const METADATA_TTL_MS = 60 * 60_000;
@@ -79,9 +78,11 @@ export class IssuerDirectory {
     if (normalIssuer(md.issuer) !== url) {
       throw new IssuerUnavailableError(`Cannot check the OIDC token: the discovery document of ${url} names another issuer (${md.issuer}); fix --oidc-issuers.`);
     }
-    const keys = md.jwks_uri
-      ? createRemoteJWKSet(new URL(md.jwks_uri), { timeoutDuration: ISSUER_TIMEOUT_MS, cooldownDuration: JWKS_COOLDOWN_MS, cacheMaxAge: JWKS_MAX_AGE_MS })
-      : undefined;
+    // jwks_uri is REQUIRED in OpenID Connect Discovery: without keys no JWT of this issuer can be checked.
+    if (typeof md.jwks_uri !== 'string' || !URL.canParse(md.jwks_uri)) {
+      throw new IssuerUnavailableError(`Cannot check the OIDC token: the OIDC issuer ${url} publishes no usable jwks_uri in its discovery document.`);
+    }
+    const keys = createRemoteJWKSet(new URL(md.jwks_uri), { timeoutDuration: ISSUER_TIMEOUT_MS, cooldownDuration: JWKS_COOLDOWN_MS, cacheMaxAge: JWKS_MAX_AGE_MS });
     return { url, metadata: md, keys };
   }
 }

@@ -111,11 +111,6 @@ export class TokenVerifier {
     const url = typeof decoded.iss === 'string' ? this.issuers.trustedUrl(decoded.iss) : undefined;
     if (!url) throw new UnauthorizedError(`${INVALID} Issuer not accepted.`);
     const issuer = await this.issuers.get(url);
-    if (!issuer.keys) {
-      // No published keys: the issuer itself vouches for the token (IM's way).
-      const claims = await this.userinfo(token, issuer, undefined);
-      return { issuer, claims: { ...decoded, ...claims, sub: decoded.sub ?? (claims.sub as string | undefined) } };
-    }
     try {
       const { payload } = await jwtVerify(token, issuer.keys, {
         clockTolerance: this.opts.clockSkewSeconds ?? DEFAULT_SKEW_S,
