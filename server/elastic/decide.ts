@@ -64,8 +64,17 @@ const BACKOFF_MAX_MS = 30 * 60_000;
 /** Cluster Autoscaler's brake: more than this share (and count) of unready nodes stops scaling. */
 const UNREADY_SHARE = 0.45;
 const UNREADY_COUNT = 3;
-/** Scale-up clamps that a started stopped node does not use up (it is already a VM of the infrastructure). */
-const NEW_VMS_ONLY = /^(max_nodes|cloud quota|max_creates_per_minute)( |$)/;
+/**
+ * One bound on a scale-up: its name in the reason, the room it leaves, whether it bounds only new
+ * VMs (a started stopped node is already a VM of the infrastructure: it counts in max_nodes, holds
+ * its quota and needs no create), and the limit the decision reports when it is the binding one.
+ */
+interface Clamp {
+  name: string;
+  room: number;
+  newVmsOnly: boolean;
+  limit?: 'quota:max_nodes' | 'quota:cloud quota' | 'rate';
+}
 
 export function backoffMs(level: number): number {
   return Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** level);
@@ -412,32 +421,30 @@ function scaleUp(c: Ctx, input: DecideInput, out: Plan, usable: ProbeSample): bo
   const f = s.consecutiveJoinFailures;
   const failureBudget = f === 0 && s.joinedEver ? Infinity
     : (f >= p.max_consecutive_join_failures ? 1 : p.max_consecutive_join_failures - f) - ownBooting;
-  const clamps: [string, number][] = [
-    ['max_nodes', p.max_nodes - nodes.length],
-    ['max_booting_nodes', p.max_booting_nodes > 0 ? p.max_booting_nodes - booting : Infinity],
-    ['max_nodes_per_step', p.max_nodes_per_step],
-    ['cloud quota', input.quotaLeft ?? Infinity],
-    ['join failures', failureBudget],
+  const clamps: Clamp[] = [
+    { name: 'max_nodes', room: p.max_nodes - nodes.length, newVmsOnly: true, limit: 'quota:max_nodes' },
+    { name: 'max_booting_nodes', room: p.max_booting_nodes > 0 ? p.max_booting_nodes - booting : Infinity, newVmsOnly: false },
+    { name: 'max_nodes_per_step', room: p.max_nodes_per_step, newVmsOnly: false },
+    { name: 'cloud quota', room: input.quotaLeft ?? Infinity, newVmsOnly: true, limit: 'quota:cloud quota' },
+    { name: 'join failures', room: failureBudget, newVmsOnly: false },
     // Last: the manager takes from the account's budget what the other clamps allow, so it is
     // named only when the budget itself is short.
-    ['max_creates_per_minute (cloud account)', input.createsLeft ?? Infinity],
+    { name: 'max_creates_per_minute (cloud account)', room: input.createsLeft ?? Infinity, newVmsOnly: true, limit: 'rate' },
   ];
-  // Stopped nodes (E-DOWN-6) are started before any VM is added: they already count in max_nodes,
-  // hold their quota and need no create, so those clamps bound only the new VMs.
+  // Stopped nodes (E-DOWN-6) are started before any VM is added, so the new-VM clamps leave them room.
   const stopped = nodes.filter((r) => r.phase === 'stopped').sort((a, b) => a.phaseSince - b.phaseSince || a.vmId.localeCompare(b.vmId));
-  for (const cl of clamps) if (NEW_VMS_ONLY.test(cl[0])) cl[1] += stopped.length;
   let add = want;
-  let binding: string | undefined;
-  for (const [name, room] of clamps) {
-    if (room < add) { add = Math.max(0, room); binding = name; }
+  let binding: Clamp | undefined;
+  for (const cl of clamps) {
+    const room = cl.newVmsOnly ? cl.room + stopped.length : cl.room;
+    if (room < add) { add = Math.max(0, room); binding = cl; }
   }
   const why = demandNodes >= warmNeed
     ? `${Math.max(d.eligible_slots, overflow)} slots waiting (${d.eligible_slots} waited >= ${p.scale_up_pending_for_s} s, ${overflow} beyond every free slot), ${inFlight} in flight`
     : `warm pool: keep ${warmTarget(p, busyNodes)} nodes (${busyNodes} busy + ${p.spare_nodes} spare, min ${p.min_nodes})`;
   if (binding) {
-    out.reasons.push(`scale-up ${add} of ${want} (${why}): ${binding} reached`);
-    if (binding === 'max_nodes' || binding === 'cloud quota') out.limit = `quota:${binding}`;
-    else if (binding.startsWith('max_creates_per_minute')) out.limit = 'rate';
+    out.reasons.push(`scale-up ${add} of ${want} (${why}): ${binding.name} reached`);
+    if (binding.limit) out.limit = binding.limit;
   } else {
     out.reasons.push(`scale-up ${add} (${why})`);
   }
