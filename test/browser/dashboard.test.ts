@@ -45,6 +45,12 @@ async function signIn(page: Page, url: string, login: string): Promise<void> {
 /* Functions run in the page (playwright sends them over CDP, which the pages' CSP allows; strings would be
  * eval). The page's document, typed here only for them (this file's program has no DOM library). */
 declare const document: { querySelector(s: string): { textContent: string | null; getAttribute(a: string): string | null } | null; querySelectorAll(s: string): { length: number } };
+/** Names of the visible form fields of the page that have no label (run in the page). */
+function unlabelled(): string[] {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const fields = Array.from((globalThis as any).document.querySelectorAll('input:not([type=hidden]), select, textarea')) as any[];
+  return fields.filter((f) => f.labels.length === 0 && !f.getAttribute('aria-label')).map((f) => f.name);
+}
 /** Waits until the element's text matches (playwright's web-first assertions live in @playwright/test). */
 const expectText = (page: Page, sel: string, re: RegExp, ms = 15_000) =>
   page.waitForFunction(([s, src]) => new RegExp(src).test(document.querySelector(s)?.textContent ?? ''), [sel, re.source] as const, { timeout: ms });
@@ -108,6 +114,12 @@ describeWithChromium('dashboard in headless Chromium (OIDC, OpenStack simulator,
     await page.getByRole('link', { name: 'Configure Elastic batch cluster' }).click();
     const tabs = await page.getByRole('tab').allTextContents();
     expect(tabs).toEqual(['Cloud', 'Front-end', 'Workers', 'Elasticity']);
+    // Keyboard: arrow keys move between tabs; every field has a label.
+    await page.getByRole('tab', { name: 'Cloud' }).focus();
+    await page.keyboard.press('ArrowRight');
+    expect(await page.getByRole('tab', { name: 'Front-end' }).getAttribute('aria-selected')).toBe('true');
+    expect(await page.getByLabel('fe num cpus').isVisible()).toBe(true);
+    expect(await page.evaluate(unlabelled)).toEqual([]);
     await page.getByRole('tab', { name: 'Cloud' }).click();
     await page.getByLabel('image').fill(UBUNTU);
     await page.getByRole('tab', { name: 'Elasticity' }).click();
