@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readConfig, usage, UsageError } from '../../cli/serve';
+import { readConfig, serveUsage as usage, UsageError } from '../../cli/serve';
 import { loadOrCreateKeyFile, parseServerKey, ServerKeyError } from '../../server/auth';
 import { tempDir as makeTempDir } from '../engine-fixtures';
 

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import pino from 'pino';
 import { createApp } from '../../server/app';
 import { createEngine, type Engine } from '../../server/engine';
-import { TEST_SECRET_KEY, tempDir } from '../../server/engine/test-fixtures';
+import { TEST_SECRET_KEY, tempDir } from '../engine-fixtures';
 import { openStore, type Store } from '../../server/store';
 import { call, imAuth, listen, type Running } from '../api/http';
 

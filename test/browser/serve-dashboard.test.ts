@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { readConfig } from '../../cli/serve';
-import { tempDir } from '../../server/engine/test-fixtures';
+import { tempDir } from '../engine-fixtures';
 import { spawnServer, type ServerProcess } from '../integration/api-harness';
 import { startProvider, type RunningProvider } from './oidc-provider';
 
@@ -53,5 +53,5 @@ it('signs in through the configured issuer with code + PKCE', async () => {
 it('refuses a bad issuer or a missing templates folder as usage errors', () => {
   expect(() => readConfig(['--oidc-issuers', 'ftp://x'], {})).toThrow('invalid OIDC issuer "ftp://x"');
   expect(() => readConfig([], { TOSCA_IM_TEMPLATES: '/nonexistent/templates' })).toThrow('templates folder "/nonexistent/templates" does not exist');
-  expect(readConfig(['--oidc-issuers', 'https://a.example/, https://b.example/realms/x'], {}).oidcIssuers).toEqual(['https://a.example/', 'https://b.example/realms/x']);
+  expect(readConfig(['--oidc-issuers', 'https://a.example/, https://b.example/realms/x'], {}).oidc.issuers).toEqual(['https://a.example/', 'https://b.example/realms/x']);
 });

@@ -13,12 +13,12 @@ import { Registry } from 'prom-client';
 import { createApp } from '../../server/app';
 import { createEngine, type Engine } from '../../server/engine';
 import { NoopConfigurator, type ConfigureRequest } from '../../server/engine/configurator';
-import { TEST_SECRET_KEY } from '../../server/engine/test-fixtures';
+import { TEST_SECRET_KEY } from '../engine-fixtures';
 import { ElasticRuntime } from '../../server/elastic/runtime';
 import type { RemoteExec } from '../../server/elastic/probes/types';
 import { openStore, type Store } from '../../server/store';
 import { resetOpenStackClouds, openStackTuning } from '../../connectors/openstack';
-import { startOpenStackSim, type OpenStackSim } from '../sims/openstack';
+import { startOpenStackSim, type OpenStackSim } from '../../sims/openstack';
 
 export const PROBE = 'cat /var/lib/tosca-im/queue.json';
 

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { generateKeyPair, SignJWT } from 'jose';
-import { clusterTemplate, tempDir } from '../../server/engine/test-fixtures';
+import { clusterTemplate, tempDir } from '../engine-fixtures';
 import { call, imAuth } from '../api/http';
 import { startOidcProvider, type OidcProvider } from '../oidc/provider';
 import { spawnServer, type ServerProcess } from './api-harness';

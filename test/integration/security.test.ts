@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { tempDir } from '../../server/engine/test-fixtures';
+import { tempDir } from '../engine-fixtures';
 import { call, imAuth, type Reply } from '../api/http';
 import { spawnServer, type ServerProcess } from './api-harness';
 

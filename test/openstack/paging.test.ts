@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { OpenStackConnector } from '../../connectors/openstack';
 import { listAll, MAX_PAGES } from '../../connectors/openstack/paging';
-import type { OpenStackSim } from '../sims/openstack';
+import type { OpenStackSim } from '../../sims/openstack';
 import { compute, credential, deploy, resourcesOf, startSim } from './helpers';
 
 let sim: OpenStackSim;

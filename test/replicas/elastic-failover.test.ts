@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client } from 'pg';
-import { clusterTemplate, tempDir } from '../../server/engine/test-fixtures';
+import { clusterTemplate, tempDir } from '../engine-fixtures';
 import { call, imAuth } from '../api/http';
 import { waitFor, type ServerProcess } from '../integration/api-harness';
 import { describeWithPostgres, startPgCluster, type PgCluster } from '../pg/cluster';

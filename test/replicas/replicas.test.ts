@@ -10,9 +10,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client } from 'pg';
-import { tempDir } from '../../server/engine/test-fixtures';
+import { tempDir } from '../engine-fixtures';
 import { call, imAuth } from '../api/http';
-import { startOpenStackSim, type OpenStackSim } from '../sims/openstack';
+import { startOpenStackSim, type OpenStackSim } from '../../sims/openstack';
 import { waitFor, type ServerProcess } from '../integration/api-harness';
 import { startReplica } from './harness';
 import { describeWithPostgres, startPgCluster, type PgCluster } from '../pg/cluster';

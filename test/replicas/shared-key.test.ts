@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { run, readConfig } from '../../cli/serve';
 import { openStore } from '../../server/store';
 import { checkSharedKey, KeyMismatchError } from '../../server/engine/key-check';
-import { tempDir } from '../../server/engine/test-fixtures';
+import { tempDir } from '../engine-fixtures';
 import { describeWithPostgres, startPgCluster, type PgCluster } from '../pg/cluster';
 
 async function serveOutput(argv: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stderr: string }> {
