@@ -6,7 +6,7 @@
  * so a catalog URL on another host name or path prefix does not matter. Bounded: a cloud that
  * keeps answering "next" (or repeats a marker) is an error, never an endless loop.
  */
-import { CloudError } from '../../server/errors';
+import { CloudError } from '../../lib/errors';
 import type { OpenStackApi } from './api';
 import type { ServiceType } from './errors';
 

@@ -3,11 +3,12 @@
  * (built from their stored credentials, as the REST API builds it from an Authorization header),
  * the form body, and the shared parts. Errors become a page naming the problem, never a crash.
  */
-import { createHmac } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
+import { normalIssuer } from '../auth/oidc/options';
+import { ownerId } from '../auth/owner';
 import type { Caller, InfrastructureService } from '../engine/service';
-import { ImError, InfrastructureNotFoundError, VmNotFoundError } from '../errors';
+import { ImError, InfrastructureForbiddenError, InfrastructureNotFoundError, VmNotFoundError } from '../errors';
 import type { ElasticityApi } from '../api/routes/elasticity';
 import { CatalogueError, type Catalogue } from './catalogue';
 import { html, page, type PageContext } from './html';
@@ -50,9 +51,12 @@ export class PageError extends Error {
   constructor(readonly status: number, message: string) { super(message); }
 }
 
-/** An OIDC person's owner id: keyed issuer + subject (a token changes at every sign-in). */
+/**
+ * An OIDC person's owner id: issuer + subject (a token changes at every sign-in), the same id the
+ * REST API gives that person's tokens, so the dashboard and API clients see the same infrastructures.
+ */
 export function oidcOwner(ownerKey: Buffer, issuer: string, subject: string): string {
-  return createHmac('sha256', ownerKey).update(`oidc\0${issuer}\0${subject}`).digest('base64url');
+  return ownerId(ownerKey, { kind: 'oidc', issuer: normalIssuer(issuer), sub: subject });
 }
 
 export function formOf(req: Request): URLSearchParams {
@@ -99,7 +103,7 @@ export function sendError(res: Response, session: Session, err: unknown, logger:
   let status = 500;
   let message = 'Something went wrong on the server; it has been logged.';
   if (err instanceof PageError) ({ status, message } = err);
-  else if (err instanceof InfrastructureNotFoundError || err instanceof VmNotFoundError || err instanceof CatalogueError) { status = 404; message = (err as Error).message; }
+  else if (err instanceof InfrastructureNotFoundError || err instanceof InfrastructureForbiddenError || err instanceof VmNotFoundError || err instanceof CatalogueError) { status = 404; message = (err as Error).message; }
   else if (err instanceof ImError || err instanceof CredentialInputError || err instanceof FieldError) { status = 400; message = (err as Error).message; }
   else logger.error({ err }, 'dashboard page failed');
   if (res.headersSent) return;
