@@ -243,10 +243,15 @@ function sshConfigurator(cfg: ServeConfig, imports: { importMap?: ImportMap; imp
  * and SSH work files: 0700, and whatever the server creates from now on (SQLite's -wal/-shm,
  * downloads, artifacts) 0600 through the umask; database files left by an older version are fixed.
  */
-function privateDataDir(cfg: ServeConfig): void {
+function privateDataDir(cfg: ServeConfig, logger: pino.Logger): void {
   process.umask(0o077);
   fs.mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
-  fs.chmodSync(cfg.dataDir, 0o700);
+  try {
+    fs.chmodSync(cfg.dataDir, 0o700);
+  } catch (err) {
+    // a folder owned by someone else (a mounted volume): the files inside are still 0600
+    logger.warn({ err, dir: cfg.dataDir }, 'cannot make the data dir 0700');
+  }
   const db = /^sqlite:(.*)$/.exec(cfg.db)?.[1];
   for (const file of db ? [db, `${db}-wal`, `${db}-shm`, `${db}-journal`] : []) {
     try {
@@ -289,7 +294,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env, 
   let engine: Engine | undefined;
   let elastic: ElasticRuntime | undefined;
   try {
-    privateDataDir(cfg);
+    privateDataDir(cfg, logger);
     const secretKey = serverKey(cfg, env, logger);
     const imports = cfg.importMap ? readImportMap(cfg.importMap) : {};
     store = await openStore(cfg.db);

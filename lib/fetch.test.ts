@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { excerpt, fetchText, isPublicAddress, LruBytes } from './fetch';
+import { excerpt, fetchText, isPublicAddress } from './fetch';
+import { LruBytes } from './lru-bytes';
 
 describe('isPublicAddress', () => {
   test.each([

@@ -11,7 +11,8 @@
 import { createHash } from 'crypto';
 import { promises as fs, readFileSync, realpathSync, statSync } from 'fs';
 import * as path from 'path';
-import { fetchText, LruBytes } from '../lib/fetch';
+import { fetchText } from '../lib/fetch';
+import { LruBytes } from '../lib/lru-bytes';
 import { ToscaError } from './errors';
 import { parseYaml, SourceFile, YamlPath } from './yaml/source';
 

@@ -15,7 +15,7 @@ import { liveVms, planWithLiveCounts, type EngineContext } from './context';
 import { stateView } from './state';
 import { evaluateOutputs } from './outputs';
 import { infrastructureRadlText } from './radl';
-import { assertVmCap, mergeTemplates, planOrReject, templateWithCounts } from './templates';
+import { assertVmCap, mergeTemplates, planOrReject, templateWithCountsCached } from './templates';
 import { isRadlText, radlAdditions } from './radl-plan';
 import { generateSshKeyPair } from '../configure/keys';
 import { exportInfrastructure, importedPlan, importedVms, parseExport } from './transfer';
@@ -107,7 +107,7 @@ export class InfrastructureServiceImpl implements InfrastructureService {
     const counts: Record<string, number> = {};
     for (const c of inf.plan.computes) counts[c.name] = 0;
     for (const v of liveVms(await this.ctx.store.listVms(infId))) counts[v.nodeName] = (counts[v.nodeName] ?? 0) + 1;
-    return templateWithCounts(inf.template, counts);
+    return templateWithCountsCached(inf.template, counts);
   }
 
   async radl(caller: Caller, infId: string): Promise<string> {

@@ -5,7 +5,9 @@
 import { isMap, parseDocument, type Document, type YAMLMap } from 'yaml';
 import { planTemplate, ToscaError } from '../../tosca';
 import type { Plan, PlanOptions } from '../../tosca';
+import { createHash } from 'node:crypto';
 import { InvalidInputError } from '../errors';
+import { LruBytes } from '../../lib/lru-bytes';
 import { MAX_COUNT } from '../../tosca/plan/compute';
 
 /**
@@ -97,6 +99,22 @@ export function mergeTemplates(oldText: string, newText: string): string {
   const imports = newDoc.get('imports', true);
   if (imports && !oldDoc.has('imports')) oldDoc.set('imports', imports);
   return oldDoc.toString();
+}
+
+/**
+ * GET …/tosca answers: re-serialising through the `yaml` Document API costs ~2 µs per byte on the
+ * event loop (a 1 MB template: over a second of nobody else answered), so each (template, counts) is
+ * computed once and kept, LRU by bytes; a change of template or counts is a new key.
+ */
+const withCountsCache = new LruBytes<string>(32 * 1024 * 1024);
+
+export function templateWithCountsCached(text: string, counts: Record<string, number>): string {
+  const key = `${createHash('sha1').update(text).digest('hex')}:${JSON.stringify(Object.entries(counts).sort())}`;
+  const hit = withCountsCache.get(key);
+  if (hit !== undefined) return hit;
+  const out = templateWithCounts(text, counts);
+  withCountsCache.set(key, out, out.length * 2);
+  return out;
 }
 
 /** The template with each compute's scalable.count set to its live VM count and removal_list dropped. */

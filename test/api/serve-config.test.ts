@@ -13,6 +13,7 @@ describe('tosca-im serve configuration', () => {
     expect(readConfig([], {})).toEqual({
       host: '127.0.0.1', port: 8800, db: 'sqlite:data/tosca-im.db', logLevel: 'info', dataDir: './data',
       importMap: undefined, bodyLimit: '1mb', poolSize: undefined,
+      allowPrivateFetch: false, maxFetchBytes: 5 * 1024 * 1024, metricsToken: undefined,
       oidc: { issuers: [], audience: undefined, groups: [], groupsClaim: 'groups', adminGroups: [], scopes: [], clientId: undefined, clientSecret: undefined },
       adminUsers: [],
     });
@@ -38,6 +39,15 @@ describe('tosca-im serve configuration', () => {
     for (const name of ['oidc-issuers', 'oidc-audience', 'oidc-groups', 'oidc-groups-claim', 'oidc-admin-groups', 'admin-users', 'oidc-scopes', 'oidc-client-id', 'oidc-client-secret']) {
       expect(usage()).toContain(`--${name} (TOSCA_IM_${name.toUpperCase().replace(/-/g, '_')})`);
     }
+  });
+
+  it('reads the security flags and their environment twins (docs/security.md)', () => {
+    expect(readConfig(['--allow-private-fetch', '--max-fetch-bytes', '1mb', '--metrics-token', 't'], {}))
+      .toMatchObject({ allowPrivateFetch: true, maxFetchBytes: 1024 * 1024, metricsToken: 't' });
+    expect(readConfig([], { TOSCA_IM_ALLOW_PRIVATE_FETCH: '1', TOSCA_IM_MAX_FETCH_BYTES: '100kb', TOSCA_IM_METRICS_TOKEN: 'e' }))
+      .toMatchObject({ allowPrivateFetch: true, maxFetchBytes: 100 * 1024, metricsToken: 'e' });
+    expect(readConfig([], { TOSCA_IM_ALLOW_PRIVATE_FETCH: '0' }).allowPrivateFetch).toBe(false);
+    expect(() => readConfig(['--max-fetch-bytes', 'lots'], {})).toThrow(/invalid max fetch bytes/);
   });
 
   it('reads the environment, and flags win over it', () => {
