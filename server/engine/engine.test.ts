@@ -2,7 +2,7 @@ import * as path from 'path';
 import { openStore, type Store } from '../store';
 import { createEngine, type Engine } from '.';
 import { clusterTemplate, dummyCaller, scaleTemplate, TEST_SECRET_KEY, tempDir, until } from '../../test/engine-fixtures';
-import { ConflictError, InfrastructureNotFoundError, InvalidInputError, VmNotFoundError } from '../errors';
+import { ConflictError, InfrastructureForbiddenError, InfrastructureNotFoundError, InvalidInputError, VmNotFoundError } from '../errors';
 import type { Caller } from './service';
 import { planTemplate } from '../../tosca';
 
@@ -104,7 +104,7 @@ describe('create', () => {
 });
 
 describe('isolation', () => {
-  test("another owner's infrastructure answers exactly like a missing one", async () => {
+  test("another owner's infrastructure is forbidden (403), an unknown one missing (404), on every route", async () => {
     const id = await engine.service.create(alice, clusterTemplate(0), { async: false });
     const calls: Array<(c: Caller, i: string) => Promise<unknown>> = [
       (c, i) => engine.service.state(c, i),
@@ -125,8 +125,10 @@ describe('isolation', () => {
       const theirs = await call(bob, id).catch((e) => e);
       const missing = await call(bob, '00000000-0000-4000-8000-000000000000').catch((e) => e);
       const notUuid = await call(bob, '../etc').catch((e) => e);
-      for (const e of [theirs, missing, notUuid]) expect(e).toBeInstanceOf(InfrastructureNotFoundError);
-      expect((theirs as Error).message).toBe((missing as Error).message);
+      // IM: someone else's existing infrastructure is 403 "Access … not granted."; an unknown id 404.
+      expect(theirs).toBeInstanceOf(InfrastructureForbiddenError);
+      expect((theirs as Error).message).toBe('Access to this infrastructure not granted.');
+      for (const e of [missing, notUuid]) expect(e).toBeInstanceOf(InfrastructureNotFoundError);
     }
     expect(await engine.service.list(bob)).toEqual([]);
     expect((await configured(alice, id)).state).toBe('configured');
