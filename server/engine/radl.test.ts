@@ -1,4 +1,5 @@
 import { systemFeatures, vmRadlJson, vmRadlText, infrastructureRadlText } from './radl';
+import { parseRadl } from '../../radl';
 import type { VmView } from './service';
 import type { ComputePlan } from '../../tosca/plan';
 
@@ -49,4 +50,14 @@ test('a VM without a public IP is only on the private network; the infrastructur
   expect(all.match(/^network /gm)).toHaveLength(2);
   expect(all).toMatch(/^system front \(/m);
   expect(all).toMatch(/^system wn \(/m);
+});
+
+test('a node name that is not a RADL identifier cannot forge a block: it is written as one', () => {
+  const evil: VmView = { ...vm, nodeName: "front (\ncpu.count = 64\n)\nsystem evil", state: 'configured', instanceId: "x' and state = 'failed" };
+  const radl = parseRadl(vmRadlText(evil));
+  expect(radl.systems.map((s) => s.id)).toEqual(['front___cpu.count___64___system_evil']);
+  expect(radl.systems[0].getValue('instance_id')).toBe("x' and state = 'failed");
+  expect(radl.systems[0].getValue('state')).toBe('configured');
+  expect(radl.systems[0].getValue('cpu.count')).toBe(2);
+  expect(parseRadl(infrastructureRadlText([evil, vm])).systems).toHaveLength(2);
 });

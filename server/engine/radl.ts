@@ -6,6 +6,7 @@
 import type { VmSizeInfo } from '../../connectors/types';
 import type { ComputePlan } from '../../tosca/plan';
 import type { VmView } from './service';
+import { dumpRadlText, Feature as RadlFeature, FeatureAspect, Radl } from '../../radl';
 
 type Feature = [name: string, value: string | number];
 
@@ -74,28 +75,35 @@ function systemOf(vm: VmView, withKey = true): { networks: RadlNetwork[]; featur
   return { networks, features };
 }
 
-function quote(v: string | number): string {
-  return typeof v === 'number' ? String(v) : `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
-
-function featureText([name, v]: Feature): string {
+/** A RADL feature of ours as the radl/ model's: sizes written in M as IM shows them. */
+function modelFeature([name, v]: Feature): RadlFeature {
   if (typeof v === 'number' && (name === 'memory.size' || /^disk\.\d+\.(size|free_size)$/.test(name))) {
-    return `${name} = ${Math.round(v / (1024 * 1024))}M`;
+    return new RadlFeature(name, '=', Math.round(v / (1024 * 1024)), 'M');
   }
-  return `${name} = ${quote(v)}`;
+  return new RadlFeature(name, '=', v);
 }
 
-function networkText(n: RadlNetwork): string {
-  return `network ${n.id} ( outbound = '${n.outbound}' )`;
+function networkAspect(n: RadlNetwork): FeatureAspect {
+  return new FeatureAspect('network', n.id, [new RadlFeature('outbound', '=', n.outbound)]);
 }
 
-function systemText(id: string, features: Feature[]): string {
-  return `system ${id} (\n${features.map(featureText).join(' and\n')}\n)`;
+/** A system block; its name and values go through radl/'s writer, so a node name can never forge a block. */
+function systemAspect(id: string, features: Feature[]): FeatureAspect {
+  const s = new FeatureAspect('system', id);
+  for (const f of features) s.addFeature(modelFeature(f), 'other');
+  return s;
+}
+
+function radlText(networks: RadlNetwork[], systems: FeatureAspect[]): string {
+  const radl = new Radl();
+  radl.networks.push(...networks.map(networkAspect));
+  radl.systems.push(...systems);
+  return dumpRadlText(radl).trimEnd() + '\n';
 }
 
 export function vmRadlText(vm: VmView): string {
   const { networks, features } = systemOf(vm);
-  return [...networks.map(networkText), systemText(vm.nodeName, features)].join('\n\n') + '\n';
+  return radlText(networks, [systemAspect(vm.nodeName, features)]);
 }
 
 export function vmRadlJson(vm: VmView): object[] {
@@ -109,11 +117,11 @@ export function vmRadlJson(vm: VmView): object[] {
 /** Every VM of an infrastructure: each network once, then a system block per VM. */
 export function infrastructureRadlText(vms: VmView[]): string {
   const nets = new Map<string, RadlNetwork>();
-  const systems: string[] = [];
+  const systems: FeatureAspect[] = [];
   for (const vm of vms) {
     const { networks, features } = systemOf(vm, false);
     for (const n of networks) nets.set(n.id, n);
-    systems.push(systemText(vm.nodeName, features));
+    systems.push(systemAspect(vm.nodeName, features));
   }
-  return [...[...nets.values()].map(networkText), ...systems].join('\n\n') + '\n';
+  return radlText([...nets.values()], systems);
 }
