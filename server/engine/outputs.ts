@@ -28,6 +28,17 @@ function evaluateAttribute(ref: AttributeRef, ctx: AttributeContext): unknown {
   const [attr, ...rest] = ref.path;
   const vms = compute ? ctx.vmsOf(compute) : [];
   const perVm = (vm: VmView): unknown => dig(vmAttribute(vm, attr, ref.node), rest);
+  // IM clamps an index past the end to the last VM (Tosca.py _get_attribute_result)
+  const pick = (list: unknown[]): unknown => (ref.index === undefined ? list : list[Math.min(ref.index, list.length - 1)] ?? null);
+  const nodeType = ctx.plan.nodes.find((n) => n.name === ref.node)?.type;
+  if (compute && attr === 'endpoint' && rest[0] === 'credential') {
+    // IM: the credential of every VM of the node, one when indexed
+    return pick(vms.map((vm) => vmAttribute(vm, 'credential', ref.node)));
+  }
+  if (compute && (attr === 'public_address' || attr === 'private_address') && nodeType === INDIGO_COMPUTE) {
+    // IM: an indigo Compute answers the list of its VMs' addresses, one when indexed
+    return pick(vms.map(perVm));
+  }
   if (compute && vmAttributeNames.has(attr)) {
     if (ref.index !== undefined) return vms[ref.index] ? perVm(vms[ref.index]) : null;
     if (vms.length === 0) return null;
@@ -40,6 +51,7 @@ function evaluateAttribute(ref: AttributeRef, ctx: AttributeContext): unknown {
   return prop === undefined ? null : dig(evaluatePlanValue(prop, ctx), rest);
 }
 
+const INDIGO_COMPUTE = 'tosca.nodes.indigo.Compute';
 const vmAttributeNames = new Set(['public_address', 'private_address', 'ip_address', 'tosca_id', 'tosca_name', 'state', 'ctxt_log', 'credential', 'networks', 'public_ip', 'private_ip']);
 
 function vmAttribute(vm: VmView, attr: string, node: string): unknown {
@@ -51,7 +63,14 @@ function vmAttribute(vm: VmView, attr: string, node: string): unknown {
     case 'tosca_name': return node;
     case 'state': return vm.state;
     case 'ctxt_log': return vm.contmsg;
-    case 'credential': return vm.credentials ? { user: vm.credentials.username, token: vm.credentials.privateKey ?? vm.credentials.password ?? '', token_type: vm.credentials.privateKey ? 'private_key' : 'password' } : null;
+    case 'credential': {
+      // IM's form: the user, then the password, a private key taking precedence over it
+      if (!vm.credentials) return null;
+      const c: Record<string, string> = { user: vm.credentials.username };
+      if (vm.credentials.password) Object.assign(c, { token: vm.credentials.password, token_type: 'password' });
+      if (vm.credentials.privateKey) Object.assign(c, { token_type: 'private_key', token: vm.credentials.privateKey });
+      return c;
+    }
     case 'networks': {
       const nets: Record<string, unknown> = {};
       vm.publicIps.forEach((ip, i) => { nets[`public${i || ''}`] = { network_name: 'PUBLIC', addresses: [ip] }; });
