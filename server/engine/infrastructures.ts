@@ -17,6 +17,7 @@ import { evaluateOutputs } from './outputs';
 import { infrastructureRadlText } from './radl';
 import { mergeTemplates, planOrReject, templateWithCounts } from './templates';
 import { isRadlText, radlAdditions } from './radl-plan';
+import { cloudForImage } from './image-cloud';
 import { generateSshKeyPair } from '../configure/keys';
 import { exportInfrastructure, importedPlan, importedVms, parseExport } from './transfer';
 import { Cancelled } from './runner';
@@ -375,7 +376,7 @@ export class InfrastructureServiceImpl implements InfrastructureService {
         cred = creds.find((x) => x.id === c.cloudId);
         if (!cred) throw new InvalidInputError(`Node "${c.name}" is placed on cloud "${c.cloudId}" but the Authorization header has no credential with that id`);
       } else {
-        cred = fallback;
+        cred = cloudForImage(c.os.image, creds) ?? fallback;
         if (!cred && creds.length > 0) {
           throw new InvalidInputError(`No cloud credentials of a supported type in the Authorization header (got ${creds.map((x) => `"${x.type}"`).join(', ')}; supported: ${[...supported].join(', ')})`);
         }
