@@ -12,7 +12,7 @@ async function main(argv: string[]): Promise<number> {
   if (!load) {
     process.stderr.write(
       'usage: tosca-im <command>\n' +
-        '  serve [--host H] [--port P] [--db sqlite:PATH|postgres://...] [--log-level L]\n' +
+        '  serve [--host H] [--port P] [--db sqlite:PATH|postgres://...] [--log-level L] [--strict-inputs]\n' +
         '  plan TEMPLATE.yaml [--input k=v ...] [--import-map FILE] [--json]\n' +
         '  sim openstack|ec2 [--host H] [--port P]\n',
     );

@@ -2,10 +2,12 @@
  * `tosca-im serve`: the IM REST API on HOST:PORT over the store at --db.
  *
  *   tosca-im serve [--host 127.0.0.1] [--port 8800] [--db sqlite:./data/tosca-im.db|postgres://...]
- *                  [--log-level info] [--import-map FILE] [--data-dir ./data]
+ *                  [--log-level info] [--import-map FILE] [--data-dir ./data] [--strict-inputs]
  *
  * Every option has an environment twin (TOSCA_IM_HOST, TOSCA_IM_PORT, TOSCA_IM_DB, TOSCA_IM_LOG_LEVEL,
  * TOSCA_IM_IMPORT_MAP, TOSCA_IM_DATA_DIR, TOSCA_IM_BODY_LIMIT, TOSCA_IM_POOL_SIZE); the flag wins.
+ * --strict-inputs (TOSCA_IM_STRICT_INPUTS=1) refuses a TOSCA input default outside its own constraints
+ * (IM accepts it; so do we by default, with a warning in contmsg).
  * TOSCA_IM_SECRET_KEY gives the server key, else <data-dir>/secret.key is created on first start.
  * Logs (pino JSON) go to stderr; stdout gets one line: "tosca-im listening on http://HOST:PORT".
  */
@@ -37,6 +39,8 @@ export interface ServeConfig {
   importMap?: string;
   bodyLimit: string;
   poolSize?: number;
+  /** Refuse TOSCA input defaults outside their constraints (IM accepts them). */
+  strictInputs?: boolean;
 }
 
 export class UsageError extends Error {}
@@ -53,7 +57,10 @@ const OPTIONS = {
   'pool-size': { type: 'string', env: 'TOSCA_IM_POOL_SIZE' },
 } as const;
 
-export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServeConfig {
+export function readConfig(argvIn: string[], env: NodeJS.ProcessEnv): ServeConfig {
+  // the one boolean flag, read apart so every other option stays a string
+  const strictInputs = argvIn.includes('--strict-inputs') || env.TOSCA_IM_STRICT_INPUTS === '1';
+  const argv = argvIn.filter((a) => a !== '--strict-inputs');
   let values: Record<string, string | undefined>;
   try {
     values = parseArgs({
@@ -89,6 +96,7 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServeConfig 
     importMap: get('import-map'),
     bodyLimit,
     poolSize,
+    ...(strictInputs ? { strictInputs } : {}),
   };
 }
 
@@ -144,7 +152,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
     storeMetrics(metrics, store);
     elastic = new ElasticRuntime({ store, logger, registry: metrics, shell: configurator });
     engine = await createEngine({
-      store, secretKey, logger, poolSize: cfg.poolSize, ...imports, cacheDir: path.join(cfg.dataDir, 'cache'),
+      store, secretKey, logger, poolSize: cfg.poolSize, ...imports, cacheDir: path.join(cfg.dataDir, 'cache'), strictInputs: cfg.strictInputs,
       configurator, planner: elastic.planner(),
     });
     const service = elastic.attach(engine.service);

@@ -38,6 +38,8 @@ export interface EngineOptions {
   logger?: Logger;
   /** The configuration step (default: mark VMs configured without SSH). */
   configurator?: Configurator;
+  /** Refuse TOSCA input defaults outside their constraints (IM accepts them with a warning). */
+  strictInputs?: boolean;
   /** Replaces the TOSCA planner (tests). */
   planner?: Planner;
   tuning?: Partial<EngineTuning>;
@@ -51,7 +53,7 @@ export interface Engine {
 
 export async function createEngine(opts: EngineOptions): Promise<Engine> {
   const logger = opts.logger ?? silentLogger;
-  const planOptions: PlanOptions = { importMap: opts.importMap, importMapDir: opts.importMapDir, cacheDir: opts.cacheDir };
+  const planOptions: PlanOptions = { importMap: opts.importMap, importMapDir: opts.importMapDir, cacheDir: opts.cacheDir, strictInputs: opts.strictInputs };
   const tuning: EngineTuning = { ...defaultTuning(), ...opts.tuning };
   const ctx = new EngineContext(
     opts.store, new SecretBox(opts.secretKey), opts.configurator ?? new NoopConfigurator(), logger,

@@ -149,6 +149,7 @@ export class InfrastructureServiceImpl implements InfrastructureService {
       vms,
       { infrastructureId: id, kind: 'deploy', payload: { context: true } satisfies DeployPayload as Record<string, unknown> },
     );
+    for (const w of plan.warnings ?? []) await this.ctx.log(id, `Warning: ${w}`);
     this.ctx.logger.info({ inf: id, vms: vms.length }, 'infrastructure created');
     this.ctx.runner.kick();
     if (opts.async) return id;
