@@ -14,6 +14,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json index.ts openapi.yaml ./
 COPY tosca ./tosca
+COPY radl ./radl
 COPY connectors ./connectors
 COPY server ./server
 COPY cli ./cli
