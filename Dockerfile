@@ -15,6 +15,7 @@ RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json index.ts openapi.yaml ./
 COPY lib ./lib
 COPY tosca ./tosca
+COPY radl ./radl
 COPY connectors ./connectors
 COPY server ./server
 COPY cli ./cli

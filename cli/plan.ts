@@ -59,6 +59,7 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
   try {
     const plan = await planTemplate(text, opts);
     io.stdout(values.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan, file));
+    for (const w of plan.warnings ?? []) io.stderr(`warning: ${w}\n`);
     return 0;
   } catch (err) {
     if (!(err instanceof ToscaError)) throw err; // our bug, not the user's: let main print the stack

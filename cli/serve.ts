@@ -11,6 +11,8 @@
  * The guards these tune are described in docs/security.md.
  *                  [--templates DIR] [--dashboard-client-id ID] (TOSCA_IM_TEMPLATES, TOSCA_IM_DASHBOARD_CLIENT_ID):
  *                  the dashboard at /dashboard/; its OIDC client secret only from TOSCA_IM_DASHBOARD_CLIENT_SECRET.
+ *                  [--strict-inputs] (TOSCA_IM_STRICT_INPUTS=1) refuses a TOSCA input default outside its own
+ *                  constraints (IM accepts it; so do we by default, with a warning in contmsg).
  * TOSCA_IM_SECRET_KEY gives the server key, else <data-dir>/secret.key is created on first start.
  * [--job-lease 30] (TOSCA_IM_JOB_LEASE): the job lease, in seconds, when several replicas share PostgreSQL.
  * Logs (pino JSON) go to stderr; stdout gets one line: "tosca-im listening on http://HOST:PORT".
@@ -66,6 +68,8 @@ export interface ServeConfig {
   /** The dashboard's OIDC client (default "tosca-im-dashboard"; its secret only from TOSCA_IM_DASHBOARD_CLIENT_SECRET). */
   dashboardClientId?: string;
   dashboardClientSecret?: string;
+  /** Refuse TOSCA input defaults outside their constraints (IM accepts them). */
+  strictInputs?: boolean;
 }
 
 export class UsageError extends Error {}
@@ -95,6 +99,7 @@ const OPTIONS = {
   'allow-private-fetch': { type: 'boolean', env: 'TOSCA_IM_ALLOW_PRIVATE_FETCH' },
   'max-fetch-bytes': { type: 'string', env: 'TOSCA_IM_MAX_FETCH_BYTES' },
   'metrics-token': { type: 'string', env: 'TOSCA_IM_METRICS_TOKEN' },
+  'strict-inputs': { type: 'boolean', env: 'TOSCA_IM_STRICT_INPUTS', help: 'refuse a TOSCA input default outside its own constraints (IM accepts it)' },
   // Identity (docs/identity.md): IM's OIDC_* and ADMIN_USERS keys.
   'oidc-issuers': { type: 'string', env: 'TOSCA_IM_OIDC_ISSUERS', help: 'URL[,URL...] issuers whose OIDC tokens are accepted' },
   'oidc-audience': { type: 'string', env: 'TOSCA_IM_OIDC_AUDIENCE', help: 'AUD that must be in the token\'s "aud"' },
@@ -204,6 +209,7 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServeConfig 
     templates,
     dashboardClientId: get('dashboard-client-id'),
     dashboardClientSecret: env.TOSCA_IM_DASHBOARD_CLIENT_SECRET || undefined,
+    ...(flag('strict-inputs') ? { strictInputs: true } : {}),
   };
 }
 
@@ -307,6 +313,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env, 
     elastic = new ElasticRuntime({ store, logger, registry: metrics, shell: ssh, exec: hooks.elasticExec, leaseMs: cfg.jobLeaseMs });
     engine = await createEngine({
       store, secretKey, logger, poolSize: cfg.poolSize, jobLeaseMs: cfg.jobLeaseMs, ...imports, cacheDir: path.join(cfg.dataDir, 'cache'), fetchPolicy: fetchPolicy(cfg),
+      strictInputs: cfg.strictInputs,
       configurator, planner: elastic.planner(),
     });
     const service = elastic.attach(engine.service);

@@ -35,6 +35,11 @@ export interface PlanOptions {
   importMapDir?: string;
   /** Directory for downloaded imports; when unset, imports by URL that the map misses are errors. */
   cacheDir?: string;
+  /**
+   * Refuse an input whose default is outside its own constraints. Default: accepted with a warning in
+   * Plan.warnings, as IM and tosca-parser accept it (IM's clients put the user's values into defaults).
+   */
+  strictInputs?: boolean;
   /** Accept duplicate keys in the template (last wins), as IM/PyYAML silently do. Default: located error. */
   allowDuplicateKeys?: boolean;
   /** Imports may be local paths (the command line). Default true; templates from the API set false. */
@@ -49,9 +54,12 @@ export async function parseTemplate(text: string, opts: PlanOptions = {}): Promi
 }
 
 /** Plan an already parsed template with the given inputs. Throws ToscaError. */
-export function plan(template: ServiceTemplate, inputs: Record<string, unknown> = {}): Plan {
+export function plan(template: ServiceTemplate, inputs: Record<string, unknown> = {}, strictInputs = false): Plan {
   try {
-    return buildPlan(template, new TemplateResolver(template, inputs));
+    const resolver = new TemplateResolver(template, inputs, strictInputs);
+    const built = buildPlan(template, resolver);
+    if (resolver.warnings.length) built.warnings = [...resolver.warnings];
+    return built;
   } catch (e) {
     throw asToscaError(e, template.file.name);
   }
@@ -60,7 +68,7 @@ export function plan(template: ServiceTemplate, inputs: Record<string, unknown> 
 /** Parse, resolve and plan a TOSCA template given as text. Throws ToscaError (located) when invalid. */
 export async function planTemplate(text: string, opts: PlanOptions = {}): Promise<Plan> {
   const st = await parseTemplate(text, opts);
-  return plan(st, opts.inputs ?? {});
+  return plan(st, opts.inputs ?? {}, opts.strictInputs ?? false);
 }
 
 async function guard<T>(opts: PlanOptions, f: () => Promise<T>): Promise<T> {

@@ -188,6 +188,8 @@ export interface Plan {
   elastic: ElasticPolicyPlan[];
   /** substitution_mappings as written (functions unresolved), when the template has them. */
   substitutionMappings?: Record<string, PlanValue>;
+  /** What the engine accepted but the user should know (e.g. an input default outside its constraints). */
+  warnings?: string[];
   /** Groups (name → type and members), when the template has them. */
   groups?: Record<string, { type: string; members: string[] }>;
 }

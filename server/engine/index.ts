@@ -46,6 +46,8 @@ export interface EngineOptions {
   logger?: Logger;
   /** The configuration step (default: mark VMs configured without SSH). */
   configurator?: Configurator;
+  /** Refuse TOSCA input defaults outside their constraints (IM accepts them with a warning). */
+  strictInputs?: boolean;
   /** Replaces the TOSCA planner (tests). */
   planner?: Planner;
   tuning?: Partial<EngineTuning>;
@@ -61,7 +63,7 @@ export async function createEngine(opts: EngineOptions): Promise<Engine> {
   const logger = opts.logger ?? silentLogger;
   const planOptions: PlanOptions = {
     importMap: opts.importMap, importMapDir: opts.importMapDir, cacheDir: opts.cacheDir,
-    localFiles: false, fetchText: (url) => fetchText(url, opts.fetchPolicy),
+    localFiles: false, fetchText: (url) => fetchText(url, opts.fetchPolicy), strictInputs: opts.strictInputs,
   };
   const tuning: EngineTuning = { ...defaultTuning(), ...opts.tuning };
   const ctx = new EngineContext(

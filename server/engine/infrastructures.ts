@@ -17,6 +17,7 @@ import { evaluateOutputs } from './outputs';
 import { infrastructureRadlText } from './radl';
 import { assertVmCap, mergeTemplates, planOrReject, templateWithCountsCached } from './templates';
 import { isRadlText, radlAdditions } from './radl-plan';
+import { cloudForImage } from './image-cloud';
 import { generateSshKeyPair } from '../configure/keys';
 import { exportInfrastructure, importedPlan, importedVms, parseExport } from './transfer';
 import { Cancelled } from './runner';
@@ -144,6 +145,7 @@ export class InfrastructureServiceImpl implements InfrastructureService {
       vms,
       { infrastructureId: id, kind: 'deploy', payload: { context: true } satisfies DeployPayload as Record<string, unknown> },
     );
+    for (const w of plan.warnings ?? []) await this.ctx.log(id, `Warning: ${w}`);
     this.ctx.logger.info({ inf: id, vms: vms.length }, 'infrastructure created');
     this.ctx.runner.kick();
     if (opts.async) return id;
@@ -373,7 +375,7 @@ export class InfrastructureServiceImpl implements InfrastructureService {
         cred = creds.find((x) => x.id === c.cloudId);
         if (!cred) throw new InvalidInputError(`Node "${c.name}" is placed on cloud "${c.cloudId}" but the Authorization header has no credential with that id`);
       } else {
-        cred = fallback;
+        cred = cloudForImage(c.os.image, creds) ?? fallback;
         if (!cred && creds.length > 0) {
           throw new InvalidInputError(`No cloud credentials of a supported type in the Authorization header (got ${creds.map((x) => `"${x.type}"`).join(', ')}; supported: ${[...supported].join(', ')})`);
         }

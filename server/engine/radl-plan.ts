@@ -116,7 +116,12 @@ export function radlToPlan(radl: Radl): Plan {
     if (cidr) p.cidr = cidr;
     return p;
   });
+  const recipes = radl.configures.filter((c) => c.recipes !== null).map((c) => c.name);
+  const warnings = recipes.length
+    ? [`RADL configure recipes are not run by this server yet (${recipes.join(', ')}): the VMs are deployed without them`]
+    : undefined;
   return {
+    ...(warnings ? { warnings } : {}),
     toscaVersion: 'radl', inputs: {}, nodes: computes.map((c) => ({ name: c.name, type: c.type, properties: {} })),
     computes, software: [], volumes: [], networks, order: computes.map((c) => c.name), outputs: {}, elastic: [],
   };

@@ -97,3 +97,9 @@ describe('server key', () => {
     expect(() => parseServerKey('ab'.repeat(31), 'env')).toThrow(/32 bytes/);
   });
 });
+
+test('--strict-inputs (or TOSCA_IM_STRICT_INPUTS=1) makes input defaults outside their constraints an error', () => {
+  expect(readConfig([], {}).strictInputs).toBeFalsy();
+  expect(readConfig(['--strict-inputs', '--port', '9000'], {})).toMatchObject({ strictInputs: true, port: 9000 });
+  expect(readConfig([], { TOSCA_IM_STRICT_INPUTS: '1' }).strictInputs).toBe(true);
+});

@@ -3,7 +3,10 @@
  * each test keeps the original's name, requests and assertions, in the original order (they share the
  * infrastructure as the original's class attribute does). test_05_version is left out (tosca-im has its own
  * version) and so is test_32_get_vm_contmsg: a tosca-im VM's contmsg also logs its launch, where IM's holds
- * only the contextualization agent's output (empty for `contextualize ()`). RADL answers are also judged by the reference parser (grycap/RADL), as the original's radl_parse.
+ * only the contextualization agent's output (empty for `contextualize ()`). Not ported either:
+ * test_12_list_with_incorrect_token and test_22_get_forbidden_info (OpenID tokens and 403 for another owner
+ * belong to the identity work), test_37_create_snapshot (it expects a one:// URL, which IM's Dummy cloud does
+ * not give either), test_93..98 (TOSCA files of IM's test/files, not in the shared corpus). RADL answers are also judged by the reference parser (grycap/RADL), as the original's radl_parse.
  */
 import { parseRadl } from '../../radl';
 import { inProcessServer, type TestServer } from '../integration/api-harness';

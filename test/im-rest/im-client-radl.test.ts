@@ -77,3 +77,25 @@ describe('im_client RADL commands', () => {
     expect(judgeTexts(answers).map((a) => (a.ok ? 'ok' : a.error))).toEqual(answers.map(() => 'ok'));
   });
 });
+
+describe('RADL configure recipes', () => {
+  test('are kept but not run yet, and contmsg says so', async () => {
+    const radl = `${imTestFile('test_simple.radl').replace('contextualize ()', '')}
+configure front (
+@begin
+---
+  - tasks:
+    - debug: msg=hello
+@end
+)
+contextualize ( system front configure front )`;
+    const r = await call(server.url, 'POST', '/infrastructures', { ...any, body: radl });
+    expect(r.status).toBe(200);
+    const id = r.text.split('/').pop()!;
+    const msg = await call(server.url, 'GET', `/infrastructures/${id}/contmsg`, { auth: AUTH, accept: '*/*' });
+    expect(msg.text).toContain('Warning: RADL configure recipes are not run by this server yet (front)');
+    const stored = await call(server.url, 'GET', `/infrastructures/${id}/radl`, { auth: AUTH, accept: '*/*' });
+    expect(stored.status).toBe(200);
+    expect((await call(server.url, 'DELETE', `/infrastructures/${id}`, { auth: AUTH, accept: '*/*' })).status).toBe(200);
+  });
+});

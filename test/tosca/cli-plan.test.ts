@@ -102,3 +102,23 @@ describe('tosca-im plan as a process', () => {
     expect(bad.stderr).toMatch(/cycle\.yaml:\d+:\d+ topology_template\.node_templates\.[ab]/);
   });
 });
+
+test('tosca-im plan accepts an input default outside its constraints and warns on stderr, as IM accepts it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'plan-inputs-'));
+  const file = join(dir, 't.yaml');
+  writeFileSync(file, `tosca_definitions_version: tosca_simple_yaml_1_0
+topology_template:
+  inputs:
+    cpus:
+      type: integer
+      default: 0
+      constraints:
+        - greater_or_equal: 1
+  node_templates:
+    vm:
+      type: tosca.nodes.Compute
+`);
+  const r = await plan(file);
+  expect(r.code).toBe(0);
+  expect(r.err).toMatch(/^warning: .*t\.yaml:6:\d+ topology_template\.inputs\.cpus\.default: .*greater_or_equal violated/);
+});

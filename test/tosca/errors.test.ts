@@ -79,16 +79,30 @@ describe('located errors', () => {
     expectLocated(e, 'constraint', 16, 9, 'topology_template.node_templates.app.properties.port', /in_range violated: 200 is not in range \[1, 100\]/);
   });
 
-  test('constraint on an input value', async () => {
-    const e = await failure(`${HEAD}topology_template:
+  const OUTSIDE_DEFAULT = `${HEAD}topology_template:
   inputs:
     cpus:
       type: integer
       default: 0
       constraints:
         - greater_or_equal: 1
-`);
+`;
+
+  test('constraint on an input default, under strictInputs', async () => {
+    const e = await failure(OUTSIDE_DEFAULT, { strictInputs: true });
     expectLocated(e, 'constraint', 6, 7, 'topology_template.inputs.cpus.default', /greater_or_equal violated/);
+  });
+
+  test('an input default outside its constraints is accepted with a located warning, as IM does', async () => {
+    const plan = await planTemplate(OUTSIDE_DEFAULT, { fileName: 'bad.yaml' });
+    expect(plan.inputs.cpus).toBe(0);
+    expect(plan.warnings).toHaveLength(1);
+    expect(plan.warnings![0]).toMatch(/^bad\.yaml:6:7 topology_template\.inputs\.cpus\.default: .*greater_or_equal violated.*accepted as IM accepts it/);
+  });
+
+  test('a caller-given input value outside the constraints is still refused', async () => {
+    const e = await failure(OUTSIDE_DEFAULT.replace('default: 0', 'default: 2'), { inputs: { cpus: 0 } });
+    expect(e.code).toBe('constraint');
   });
 
   test('unknown requirement target', async () => {

@@ -29,7 +29,10 @@ export class TemplateResolver implements FunctionEnv {
   private readonly hosts = new Map<string, string | undefined>();
   private readonly allProps = new Map<string, Record<string, PlanValue>>();
 
-  constructor(readonly template: ServiceTemplate, private readonly given: Record<string, unknown> = {}) {}
+  /** Input defaults accepted outside their constraints (see strictInputs). */
+  readonly warnings: string[] = [];
+
+  constructor(readonly template: ServiceTemplate, private readonly given: Record<string, unknown> = {}, private readonly strictInputs = false) {}
 
   evaluate(value: unknown, scope: Scope, site: Site): PlanValue {
     return evaluateFunctions(value, scope, this, site);
@@ -78,6 +81,12 @@ export class TemplateResolver implements FunctionEnv {
       // a caller-given value has no place in the file: name the input definition instead
       if (e instanceof ToscaError && this.given[name] !== undefined) {
         throw file.error(e.code, `input ${name}: ${e.detail}`, def.path);
+      }
+      // IM and tosca-parser take a default outside its own constraints (IM's clients write the user's
+      // values there): accept it and say so, unless the server is strict
+      if (e instanceof ToscaError && e.code === 'constraint' && !this.strictInputs) {
+        this.warnings.push(`${e.message} (the default of input ${name} is accepted as IM accepts it)`);
+        return resolved;
       }
       throw e;
     }
