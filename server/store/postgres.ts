@@ -206,8 +206,11 @@ export class PostgresStore extends PgJobs implements Store {
   }
 }
 
-/** Listed for an owner: the first owner, or one of the owners ChangeInfrastructureAuth set. */
-const OWNED = `(i.owner = ? OR EXISTS (SELECT 1 FROM infrastructure_owners o WHERE o.infrastructure_id = i.id AND o.owner = ?))`;
+/**
+ * Listed for an owner: the first owner, or one of the owners ChangeInfrastructureAuth set. A UNION
+ * of two index lookups, where an OR across the tables would scan every infrastructure.
+ */
+const OWNED = `i.id IN (SELECT id FROM infrastructures WHERE owner = ? UNION SELECT infrastructure_id FROM infrastructure_owners WHERE owner = ?)`;
 
 async function insertVms(tx: PgDb, infrastructureId: string, firstId: number, newVms: NewVm[], ts: string): Promise<{ vms: VmRecord[]; nextVmId: number }> {
   const out = newVmRecords(infrastructureId, firstId, newVms, ts);
