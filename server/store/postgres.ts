@@ -12,7 +12,7 @@ import { PgDb } from './postgres-db';
 import { migratePg } from './postgres-migrations';
 import { PgJobs } from './postgres-jobs';
 import {
-  INF_INSERT, LEASE_CLAIM, LEASE_RELEASE, VM_INSERT, infInsertValues, infPatchSql, newVmRecords, now, toInfrastructure, toVm, vmInsertValues, vmPatchSql, type Row,
+  BUDGET_REFUND, INF_INSERT, LEASE_CLAIM, LEASE_RELEASE, VM_INSERT, infInsertValues, infPatchSql, newVmRecords, now, toInfrastructure, toVm, takeBudgetIn, vmInsertValues, vmPatchSql, type Row,
 } from './rows';
 
 /** The infrastructure row with its owners (JSON, in order; null while the creator is the only one). */
@@ -197,6 +197,18 @@ export class PostgresStore extends PgJobs implements Store {
 
   async releaseLease(key: string, owner: string) {
     await this.db.run(LEASE_RELEASE, [key, owner]);
+  }
+
+  async takeBudget(key: string, perWindow: number, want: number, now: number, windowMs: number) {
+    return this.db.transaction(async (tx) => {
+      await tx.run('SELECT pg_advisory_xact_lock(hashtext(?))', [`budget:${key}`]); // replicas take one after another
+      return takeBudgetIn(tx, key, perWindow, want, now, windowMs);
+    });
+  }
+
+  async refundBudget(key: string, n: number, at: number) {
+    // PostgreSQL has no rowid: ctid names the row.
+    if (n > 0) await this.db.run(BUDGET_REFUND.replace(/rowid/g, 'ctid'), [key, at, n]);
   }
 
   async close() {

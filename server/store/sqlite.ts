@@ -11,8 +11,8 @@ import {
 import { SqliteDb } from './sqlite-db';
 import { migrate } from './migrations';
 import {
-  INF_INSERT, LEASE_CLAIM, LEASE_RELEASE, VM_INSERT, infInsertValues, infPatchSql, newVmRecords, now, ownerIds, queuedJob, toInfrastructure, toJob, toVm,
-  vmInsertValues, vmPatchSql,
+  BUDGET_REFUND, INF_INSERT, LEASE_CLAIM, LEASE_RELEASE, VM_INSERT, infInsertValues, infPatchSql, newVmRecords, now, ownerIds, queuedJob, toInfrastructure, toJob, toVm,
+  takeBudgetIn, vmInsertValues, vmPatchSql,
 } from './rows';
 
 export class SqliteStore implements Store {
@@ -327,6 +327,14 @@ export class SqliteStore implements Store {
 
   async releaseLease(key: string, owner: string) {
     await this.db.transaction(() => this.db.run(LEASE_RELEASE, [key, owner]));
+  }
+
+  async takeBudget(key: string, perWindow: number, want: number, now: number, windowMs: number) {
+    return this.db.transaction((tx) => takeBudgetIn(tx, key, perWindow, want, now, windowMs));
+  }
+
+  async refundBudget(key: string, n: number, at: number) {
+    if (n > 0) await this.db.transaction(() => this.db.run(BUDGET_REFUND, [key, at, n]));
   }
 
   async close() {
