@@ -144,3 +144,29 @@ export async function takeBudgetIn(tx: BudgetTx, key: string, perWindow: number,
 
 /** Store.refundBudget: deletes up to n of the key's tokens spent at `at`. */
 export const BUDGET_REFUND = `DELETE FROM budget_spent WHERE rowid IN (SELECT rowid FROM budget_spent WHERE key = ? AND spent_at = ? LIMIT ?)`;
+
+/** What the shared job reads need of a database (SqliteDb and PgDb both have it). */
+interface ReadDb {
+  get<T = Row>(sql: string, params?: unknown[]): Promise<T | undefined>;
+  all<T = Row>(sql: string, params?: unknown[]): Promise<T[]>;
+}
+
+export async function readJob(db: ReadDb, jobId: number): Promise<JobRecord | undefined> {
+  const row = await db.get('SELECT * FROM jobs WHERE id = ?', [jobId]);
+  return row ? toJob(row) : undefined;
+}
+
+export async function readOpenJobs(db: ReadDb, infrastructureId?: string): Promise<JobRecord[]> {
+  const rows = infrastructureId === undefined
+    ? await db.all(`SELECT * FROM jobs WHERE status IN ('queued','running') ORDER BY id`)
+    : await db.all(`SELECT * FROM jobs WHERE status IN ('queued','running') AND infrastructure_id = ? ORDER BY id`, [infrastructureId]);
+  return rows.map(toJob);
+}
+
+/** The UPDATE that records a job's outcome and drops its lease, with its values. */
+export function finishJobSql(jobId: number, outcome: { status: 'done' | 'failed'; error?: string; result?: unknown }, ts: string): [string, unknown[]] {
+  return [
+    `UPDATE jobs SET status = ?, error = ?, result = ?, lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ?`,
+    [outcome.status, outcome.error ?? null, outcome.result === undefined ? null : JSON.stringify(outcome.result), ts, jobId],
+  ];
+}
