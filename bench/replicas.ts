@@ -27,16 +27,21 @@ import { startOpenStackSim } from '../sims/openstack';
 import type { ServerProcess } from '../test/integration/api-harness';
 
 const AUTH = 'id = im; type = InfrastructureManager; username = bench; password = bench-pw\\nid = dummy; type = Dummy';
-const dummyTemplate = (workers: number) => `tosca_definitions_version: tosca_simple_yaml_1_0
+/** A front and `workers` workers; with an image, both boot it (the OpenStack simulator's cirros). */
+const template = (workers: number, image?: string) => {
+  const os = image ? `      capabilities:\n        os:\n          properties:\n            type: linux\n            image: ${image}\n` : '';
+  return `tosca_definitions_version: tosca_simple_yaml_1_0
 topology_template:
   node_templates:
     front:
       type: tosca.nodes.Compute
-    wn:
+${os}    wn:
       type: tosca.nodes.Compute
       capabilities:
         scalable: { properties: { count: ${workers} } }
-`;
+${os.replace('      capabilities:\n', '')}`;
+};
+
 interface Measure { name: string; rps: number; p99: number; errors: number }
 
 async function post(url: string, body: string, auth: string, query = ''): Promise<{ id: string; ms: number }> {
@@ -66,20 +71,6 @@ async function failover(replicas: ServerProcess[], count: number): Promise<{ sec
   const sim = await startOpenStackSim({ faults: { activeDelayMs: 1500, deleteDelayMs: 20 } });
   try {
     const auth = `id = im; type = InfrastructureManager; username = fo; password = pw\\nid = ost; type = OpenStack; host = ${sim.authUrl}; username = demo; password = secret; tenant = demo; domain = Default; auth_version = 3.x_password`;
-    const image = '        os:\n          properties:\n            type: linux\n            image: cirros-0.6.2-x86_64-disk\n';
-    const tpl = (workers: number) => `tosca_definitions_version: tosca_simple_yaml_1_0
-topology_template:
-  node_templates:
-    front:
-      type: tosca.nodes.Compute
-      capabilities:
-${image}    wn:
-      type: tosca.nodes.Compute
-      capabilities:
-        scalable:
-          properties:
-            count: ${workers}
-${image}`;
     const expected = new Map<string, number>();
     let killedAt = Date.now();
     const half = Math.ceil(count / 2);
@@ -89,7 +80,7 @@ ${image}`;
         killedAt = Date.now();
       }
       const on = i < half ? i % replicas.length : 1 + (i % (replicas.length - 1));
-      const { id } = await post(replicas[on].url, tpl(1 + (i % 3)), auth, '?async=yes');
+      const { id } = await post(replicas[on].url, template(1 + (i % 3), 'cirros-0.6.2-x86_64-disk'), auth, '?async=yes');
       expected.set(id, 2 + (i % 3));
     }
     for (;;) {
@@ -140,8 +131,8 @@ async function main(): Promise<number> {
     const sqliteIds: string[] = [];
     const createMs: number[] = [];
     for (let i = 0; i < count; i++) {
-      pgIds.push((await post(replicas[i % 3].url, dummyTemplate(2), AUTH)).id);
-      const c = await post(sqlite.url, dummyTemplate(2), AUTH);
+      pgIds.push((await post(replicas[i % 3].url, template(2), AUTH)).id);
+      const c = await post(sqlite.url, template(2), AUTH);
       sqliteIds.push(c.id);
       if (i >= 2) createMs.push(c.ms); // the first ones warm the JIT
     }

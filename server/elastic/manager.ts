@@ -12,7 +12,7 @@ import { type ElasticPolicy, applyKnobChanges, validatePolicy } from './policy';
 import { adapterFor as defaultAdapterFor } from './probes';
 import type { ElasticActions } from './ports';
 import { type ReuseCtx, startNodes, stopNodes } from './reuse';
-import { CreateBudget } from './ratelimit';
+import { CreateBudget, type AccountBudget } from './ratelimit';
 import type { LrmsAdapter, ProbeSample, RemoteExec } from './probes/types';
 import { type ElasticEvent, type ElasticState, type ElasticStateStore, type NodeRecord, MAX_EVENTS, emptyState } from './state';
 import { elasticityView, type ElasticityView } from './view';
@@ -31,7 +31,7 @@ export interface ManagerDeps {
   metrics?: ElasticMetrics;
   adapterFor?: (p: ElasticPolicy) => LrmsAdapter | undefined;
   /** The accounts' create budgets (default: the manager's own, i.e. one per server). */
-  budget?: CreateBudget;
+  budget?: AccountBudget;
 }
 
 /** 404 for GET/PUT …/elasticity on an infrastructure without an elastic policy. */
@@ -57,7 +57,7 @@ export class ElasticManager {
   private readonly infs = new Map<string, Managed>();
   private started = false;
   readonly metrics: ElasticMetrics;
-  private readonly budget: CreateBudget;
+  private readonly budget: AccountBudget;
 
   constructor(private readonly deps: ManagerDeps) {
     this.metrics = deps.metrics ?? new ElasticMetrics();
@@ -256,10 +256,11 @@ export class ElasticManager {
       if (peekAdd > 0 && actions.quotaLeft) quotaLeft = await actions.quotaLeft(infId, policy.target);
       if (peekAdd > 0 && rate > 0) {
         budgetKey = (await actions.accountKey?.(infId, policy.target).catch(() => undefined)) ?? `infrastructure:${infId}`;
-        // Taken now, in one synchronous step, so two infrastructures on one account ticking
-        // together cannot spend the same tokens; what the decision does not use goes back.
+        // Taken now, atomically (one synchronous step, or one transaction of the store), so two
+        // infrastructures on one account ticking together cannot spend the same tokens; what the
+        // decision does not use goes back.
         takenAt = clock.now();
-        createsLeft = this.budget.take(budgetKey, rate, peekAdd, takenAt);
+        createsLeft = await this.budget.take(budgetKey, rate, peekAdd, takenAt);
       }
     }
     const decision = await this.serialOn(m, async () => {
@@ -270,7 +271,7 @@ export class ElasticManager {
     });
     if (budgetKey !== undefined && createsLeft !== undefined) {
       const used = decision.intents.reduce((n, i) => n + (i.kind === 'add' ? i.count : 0), 0);
-      this.budget.refund(budgetKey, createsLeft - used, takenAt);
+      await this.budget.refund(budgetKey, createsLeft - used, takenAt);
     }
     for (const e of decision.events) this.deps.events?.(infId, e);
     this.observeJoins(decision);

@@ -31,6 +31,7 @@ import type { Store } from '../store/types';
 import { type Clock, systemClock } from './clock';
 import { ElasticManager } from './manager';
 import { ElasticMetrics } from './metrics';
+import { StoreBudget } from './ratelimit';
 import { ownerCaller, policiesFromPlan, remoteExecOver, serviceActions, type MasterRun } from './ports';
 import type { RemoteExec } from './probes/types';
 import { type SimulationView, simulate } from './simulate';
@@ -88,6 +89,8 @@ export class ElasticRuntime {
     this.manager = new ElasticManager({
       clock: opts.clock ?? systemClock,
       store: new KvStateStore(opts.store),
+      // The accounts' create budgets in the database: every replica spends from the same one.
+      budget: new StoreBudget(opts.store),
       metrics: this.metrics,
       exec: opts.exec ?? ((infId) => remoteExecOver(this.masterRun(infId))),
       events: logger ? (infId, e) => logger.info({ inf: infId, ...e, at: new Date(e.at).toISOString() }, 'elastic') : undefined,

@@ -104,6 +104,11 @@ export const migrations: Migration[] = [
     name: 'named leases (the elasticity manager of an infrastructure)',
     sql: `CREATE TABLE leases (key TEXT PRIMARY KEY, owner TEXT NOT NULL, until INTEGER NOT NULL);`,
   },
+  {
+    version: 5,
+    name: 'create budgets of cloud accounts (one row per token spent)',
+    sql: `CREATE TABLE budget_spent (key TEXT NOT NULL, spent_at INTEGER NOT NULL); CREATE INDEX budget_spent_key ON budget_spent(key, spent_at);`,
+  },
 ];
 
 /** Applies the migrations not yet recorded; returns the versions applied now. */

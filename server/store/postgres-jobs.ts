@@ -7,7 +7,7 @@
  */
 import { startsDuringConfigure, type InfrastructurePatch, type JobRecord, type NewJob, type VmChange } from './types';
 import type { PgDb } from './postgres-db';
-import { infPatchSql, now, queuedJob, toJob, vmPatchSql } from './rows';
+import { finishJobSql, infPatchSql, now, queuedJob, readJob, readOpenJobs, toJob, vmPatchSql } from './rows';
 
 export abstract class PgJobs {
   protected constructor(protected readonly db: PgDb) {}
@@ -66,24 +66,17 @@ export abstract class PgJobs {
   async finishJob(jobId: number, outcome: { status: 'done' | 'failed'; error?: string; result?: unknown }, next?: NewJob) {
     const ts = now();
     return this.db.transaction(async (tx) => {
-      await tx.run(
-        `UPDATE jobs SET status = ?, error = ?, result = ?, lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ?`,
-        [outcome.status, outcome.error ?? null, outcome.result === undefined ? null : JSON.stringify(outcome.result), ts, jobId],
-      );
+      await tx.run(...finishJobSql(jobId, outcome, ts));
       return next ? this.insertJob(tx, next, ts) : undefined;
     });
   }
 
-  async getJob(jobId: number) {
-    const row = await this.db.get('SELECT * FROM jobs WHERE id = ?', [jobId]);
-    return row ? toJob(row) : undefined;
+  getJob(jobId: number) {
+    return readJob(this.db, jobId);
   }
 
-  async listOpenJobs(infrastructureId?: string) {
-    const rows = infrastructureId === undefined
-      ? await this.db.all(`SELECT * FROM jobs WHERE status IN ('queued','running') ORDER BY id`)
-      : await this.db.all(`SELECT * FROM jobs WHERE status IN ('queued','running') AND infrastructure_id = ? ORDER BY id`, [infrastructureId]);
-    return rows.map(toJob);
+  listOpenJobs(infrastructureId?: string) {
+    return readOpenJobs(this.db, infrastructureId);
   }
 
   /**

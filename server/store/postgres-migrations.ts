@@ -88,6 +88,11 @@ export const pgMigrations: Migration[] = [
     name: 'named leases (the elasticity manager of an infrastructure)',
     sql: `CREATE TABLE leases (key TEXT PRIMARY KEY, owner TEXT NOT NULL, until BIGINT NOT NULL);`,
   },
+  {
+    version: 3,
+    name: 'create budgets of cloud accounts (one row per token spent)',
+    sql: `CREATE TABLE budget_spent (key TEXT NOT NULL, spent_at BIGINT NOT NULL); CREATE INDEX budget_spent_key ON budget_spent(key, spent_at);`,
+  },
 ];
 
 /** Applies the pending migrations in one transaction, under the migration lock. */

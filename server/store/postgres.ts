@@ -12,7 +12,7 @@ import { PgDb } from './postgres-db';
 import { migratePg } from './postgres-migrations';
 import { PgJobs } from './postgres-jobs';
 import {
-  INF_INSERT, LEASE_CLAIM, LEASE_RELEASE, VM_INSERT, infInsertValues, infPatchSql, newVmRecords, now, toInfrastructure, toVm, vmInsertValues, vmPatchSql, type Row,
+  BUDGET_REFUND, INF_INSERT, LEASE_CLAIM, LEASE_RELEASE, VM_INSERT, infInsertValues, infPatchSql, newVmRecords, now, toInfrastructure, toVm, takeBudgetIn, vmInsertValues, vmPatchSql, type Row,
 } from './rows';
 
 /** The infrastructure row with its owners (JSON, in order; null while the creator is the only one). */
@@ -199,6 +199,18 @@ export class PostgresStore extends PgJobs implements Store {
     await this.db.run(LEASE_RELEASE, [key, owner]);
   }
 
+  async takeBudget(key: string, perWindow: number, want: number, now: number, windowMs: number) {
+    return this.db.transaction(async (tx) => {
+      await tx.run('SELECT pg_advisory_xact_lock(hashtext(?))', [`budget:${key}`]); // replicas take one after another
+      return takeBudgetIn(tx, key, perWindow, want, now, windowMs);
+    });
+  }
+
+  async refundBudget(key: string, n: number, at: number) {
+    // PostgreSQL has no rowid: ctid names the row.
+    if (n > 0) await this.db.run(BUDGET_REFUND.replace(/rowid/g, 'ctid'), [key, at, n]);
+  }
+
   async close() {
     if (this.closed) return;
     this.closed = true;
@@ -206,8 +218,11 @@ export class PostgresStore extends PgJobs implements Store {
   }
 }
 
-/** Listed for an owner: the first owner, or one of the owners ChangeInfrastructureAuth set. */
-const OWNED = `(i.owner = ? OR EXISTS (SELECT 1 FROM infrastructure_owners o WHERE o.infrastructure_id = i.id AND o.owner = ?))`;
+/**
+ * Listed for an owner: the first owner, or one of the owners ChangeInfrastructureAuth set. A UNION
+ * of two index lookups, where an OR across the tables would scan every infrastructure.
+ */
+const OWNED = `i.id IN (SELECT id FROM infrastructures WHERE owner = ? UNION SELECT infrastructure_id FROM infrastructure_owners WHERE owner = ?)`;
 
 async function insertVms(tx: PgDb, infrastructureId: string, firstId: number, newVms: NewVm[], ts: string): Promise<{ vms: VmRecord[]; nextVmId: number }> {
   const out = newVmRecords(infrastructureId, firstId, newVms, ts);

@@ -126,3 +126,47 @@ export const LEASE_CLAIM = `INSERT INTO leases (key, owner, until) VALUES (?, ?,
   ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, until = excluded.until
   WHERE leases.owner = excluded.owner OR leases.until < ?`;
 export const LEASE_RELEASE = 'DELETE FROM leases WHERE key = ? AND owner = ?';
+
+/** What takeBudget/refundBudget need of a transaction (SqliteDb and PgDb both have it). */
+interface BudgetTx {
+  run(sql: string, params?: unknown[]): Promise<unknown>;
+  get<T>(sql: string, params?: unknown[]): Promise<T | undefined>;
+}
+
+/** The body of Store.takeBudget, inside the caller's transaction (which orders concurrent takers). */
+export async function takeBudgetIn(tx: BudgetTx, key: string, perWindow: number, want: number, now: number, windowMs: number): Promise<number> {
+  await tx.run('DELETE FROM budget_spent WHERE key = ? AND spent_at <= ?', [key, now - windowMs]);
+  const row = await tx.get<{ n: unknown }>('SELECT count(*) AS n FROM budget_spent WHERE key = ?', [key]);
+  const granted = Math.min(Math.max(0, Math.floor(want)), Math.max(0, perWindow - Number(row?.n ?? 0)));
+  for (let i = 0; i < granted; i++) await tx.run('INSERT INTO budget_spent (key, spent_at) VALUES (?, ?)', [key, now]);
+  return granted;
+}
+
+/** Store.refundBudget: deletes up to n of the key's tokens spent at `at`. */
+export const BUDGET_REFUND = `DELETE FROM budget_spent WHERE rowid IN (SELECT rowid FROM budget_spent WHERE key = ? AND spent_at = ? LIMIT ?)`;
+
+/** What the shared job reads need of a database (SqliteDb and PgDb both have it). */
+interface ReadDb {
+  get<T = Row>(sql: string, params?: unknown[]): Promise<T | undefined>;
+  all<T = Row>(sql: string, params?: unknown[]): Promise<T[]>;
+}
+
+export async function readJob(db: ReadDb, jobId: number): Promise<JobRecord | undefined> {
+  const row = await db.get('SELECT * FROM jobs WHERE id = ?', [jobId]);
+  return row ? toJob(row) : undefined;
+}
+
+export async function readOpenJobs(db: ReadDb, infrastructureId?: string): Promise<JobRecord[]> {
+  const rows = infrastructureId === undefined
+    ? await db.all(`SELECT * FROM jobs WHERE status IN ('queued','running') ORDER BY id`)
+    : await db.all(`SELECT * FROM jobs WHERE status IN ('queued','running') AND infrastructure_id = ? ORDER BY id`, [infrastructureId]);
+  return rows.map(toJob);
+}
+
+/** The UPDATE that records a job's outcome and drops its lease, with its values. */
+export function finishJobSql(jobId: number, outcome: { status: 'done' | 'failed'; error?: string; result?: unknown }, ts: string): [string, unknown[]] {
+  return [
+    `UPDATE jobs SET status = ?, error = ?, result = ?, lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ?`,
+    [outcome.status, outcome.error ?? null, outcome.result === undefined ? null : JSON.stringify(outcome.result), ts, jobId],
+  ];
+}

@@ -11,8 +11,8 @@ import {
 import { SqliteDb } from './sqlite-db';
 import { migrate } from './migrations';
 import {
-  INF_INSERT, LEASE_CLAIM, LEASE_RELEASE, VM_INSERT, infInsertValues, infPatchSql, newVmRecords, now, ownerIds, queuedJob, toInfrastructure, toJob, toVm,
-  vmInsertValues, vmPatchSql,
+  BUDGET_REFUND, INF_INSERT, LEASE_CLAIM, LEASE_RELEASE, VM_INSERT, infInsertValues, infPatchSql, newVmRecords, now, ownerIds, queuedJob, toInfrastructure, toJob, toVm,
+  finishJobSql, readJob, readOpenJobs, takeBudgetIn, vmInsertValues, vmPatchSql,
 } from './rows';
 
 export class SqliteStore implements Store {
@@ -250,24 +250,17 @@ export class SqliteStore implements Store {
   async finishJob(jobId: number, outcome: { status: 'done' | 'failed'; error?: string; result?: unknown }, next?: NewJob) {
     const ts = now();
     return this.db.transaction(async () => {
-      await this.db.run(
-        `UPDATE jobs SET status = ?, error = ?, result = ?, lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ?`,
-        [outcome.status, outcome.error ?? null, outcome.result === undefined ? null : JSON.stringify(outcome.result), ts, jobId],
-      );
+      await this.db.run(...finishJobSql(jobId, outcome, ts));
       return next ? this.insertJob(next, ts) : undefined;
     });
   }
 
-  async getJob(jobId: number) {
-    const row = await this.db.get('SELECT * FROM jobs WHERE id = ?', [jobId]);
-    return row ? toJob(row) : undefined;
+  getJob(jobId: number) {
+    return readJob(this.db, jobId);
   }
 
-  async listOpenJobs(infrastructureId?: string) {
-    const rows = infrastructureId === undefined
-      ? await this.db.all(`SELECT * FROM jobs WHERE status IN ('queued','running') ORDER BY id`)
-      : await this.db.all(`SELECT * FROM jobs WHERE status IN ('queued','running') AND infrastructure_id = ? ORDER BY id`, [infrastructureId]);
-    return rows.map(toJob);
+  listOpenJobs(infrastructureId?: string) {
+    return readOpenJobs(this.db, infrastructureId);
   }
 
   async requeueOrphanJobs(runnerAlive: (runner: string) => boolean) {
@@ -327,6 +320,14 @@ export class SqliteStore implements Store {
 
   async releaseLease(key: string, owner: string) {
     await this.db.transaction(() => this.db.run(LEASE_RELEASE, [key, owner]));
+  }
+
+  async takeBudget(key: string, perWindow: number, want: number, now: number, windowMs: number) {
+    return this.db.transaction((tx) => takeBudgetIn(tx, key, perWindow, want, now, windowMs));
+  }
+
+  async refundBudget(key: string, n: number, at: number) {
+    if (n > 0) await this.db.transaction(() => this.db.run(BUDGET_REFUND, [key, at, n]));
   }
 
   async close() {

@@ -271,6 +271,17 @@ function contract(backend: Backend): void {
     expect(await store.claimLease('elastic:a', 'm1', 10_000)).toBe(true);
   });
 
+  test('create budgets: at most perWindow tokens per window, refunds, shared by concurrent takers', async () => {
+    expect(await store.takeBudget('acct', 5, 3, 1000, 60_000)).toBe(3);
+    expect(await store.takeBudget('acct', 5, 3, 2000, 60_000)).toBe(2);
+    expect(await store.takeBudget('other', 5, 1, 2000, 60_000)).toBe(1);
+    await store.refundBudget('acct', 1, 2000);
+    expect(await store.takeBudget('acct', 5, 3, 3000, 60_000)).toBe(1);
+    expect(await store.takeBudget('acct', 5, 3, 61_000, 60_000)).toBe(3); // the 3 of t=1000 came back
+    const grants = await Promise.all(Array.from({ length: 8 }, () => store.takeBudget('race', 5, 1, 5000, 60_000)));
+    expect(grants.reduce((x, y) => x + y, 0)).toBe(5);
+  });
+
   if (backend.shared) {
     test('two replicas on one database: read-your-writes, each job claimed once, one job at a time per infrastructure', async () => {
       const other = await openStore(url);

@@ -203,5 +203,14 @@ export interface Store {
   /** Gives a lease up (no-op unless `owner` holds it), so another replica may take it at once. */
   releaseLease(key: string, owner: string): Promise<void>;
 
+  /**
+   * A create budget shared by every replica (the elasticity manager's per-cloud-account rate,
+   * E-RATE-1): atomically takes up to `want` tokens of `key` when fewer than `perWindow` were spent
+   * in the `windowMs` before `now`; returns how many were granted (each recorded as spent at `now`).
+   */
+  takeBudget(key: string, perWindow: number, want: number, now: number, windowMs: number): Promise<number>;
+  /** Gives back up to `n` tokens of `key` spent at `at` (the decision used fewer). */
+  refundBudget(key: string, n: number, at: number): Promise<void>;
+
   close(): Promise<void>;
 }

@@ -13,7 +13,7 @@ import { openStore } from '../../server/store';
 import { FakeClock } from '../../server/elastic/clock';
 import { ElasticManager, type ElasticActions } from '../../server/elastic/manager';
 import { type ElasticPolicy, applyKnobChanges } from '../../server/elastic/policy';
-import { CreateBudget } from '../../server/elastic/ratelimit';
+import { CreateBudget, StoreBudget } from '../../server/elastic/ratelimit';
 import { type ElasticEvent, MemoryStateStore } from '../../server/elastic/state';
 import { InvalidInputError } from '../../server/errors';
 import { FakeCluster } from './fakes';
@@ -203,4 +203,19 @@ describe('E-RATE-1 in the server: the engine\'s account key through ElasticRunti
       await store.close();
     }
   });
+});
+
+test('E-RATE-1 StoreBudget: managers on one store (replicas on one database) spend one budget', async () => {
+  const store = await openStore('sqlite::memory:');
+  try {
+    const a = new StoreBudget(store);
+    const b = new StoreBudget(store);
+    expect(await a.take('acct', 5, 3, 0)).toBe(3);
+    expect(await b.take('acct', 5, 3, 1)).toBe(2);
+    await b.refund('acct', 1, 1);
+    expect(await a.take('acct', 5, 3, 2)).toBe(1);
+    expect(await b.take('acct', 5, 5, 60_000)).toBe(3); // the 3 of t=0 came back one window later
+  } finally {
+    await store.close();
+  }
 });

@@ -36,7 +36,7 @@ describeWithPostgres('the elasticity manager across replicas', () => {
     db = await pg.createDatabase();
     const env = { TOSCA_IM_TEST_PROBE: JSON.stringify({ waiting: 0, busy: {} }), TOSCA_IM_TEST_PROBE_LOG: probeLog };
     replicas.push(...await Promise.all([0, 1].map((i) => startReplica(path.join(scratch, `r${i}`), db, env))));
-  }, 60_000);
+  }, 90_000);
   afterAll(async () => {
     await Promise.allSettled(replicas.map((r) => r.stop()));
     await pg?.stop();

@@ -47,7 +47,7 @@ describeWithPostgres('three replicas on one PostgreSQL', () => {
     db = await pg.createDatabase();
     sim = await startOpenStackSim({ faults: { activeDelayMs: 1500, deleteDelayMs: 20 } });
     replicas.push(...await Promise.all([0, 1, 2].map((i) => startReplica(path.join(scratch, `r${i}`), db))));
-  }, 60_000);
+  }, 90_000);
   afterAll(async () => {
     await Promise.allSettled(replicas.map((r) => r.stop()));
     await sim?.close();
