@@ -45,6 +45,14 @@ describeWithJudge('OpenStack connector vs. the real services', () => {
     const before = await cloudState.snapshot();
     const inf = randomUUID();
     const c = conn();
+    try {
+      await createAndDestroy(c, inf, before);
+    } finally {
+      await c.cleanup(inf, { releaseFloatingIps: true });
+    }
+  });
+
+  async function createAndDestroy(c: OpenStackConnector, inf: string, before: string) {
     const vms = await deployReal(c, inf, [realCompute('front', { publicIp: true, ports: [{ protocol: 'tcp', from: 8080, to: 8080, public: true, source: '' }] }), realCompute('wn', { count: 6 })]);
     expect(vms.map((v) => v.obs.state)).toEqual(Array(7).fill('running'));
     expect(vms.map((v) => v.attempts)).toEqual(Array(7).fill(1));
@@ -71,13 +79,16 @@ describeWithJudge('OpenStack connector vs. the real services', () => {
 
     await c.cleanup(inf, { releaseFloatingIps: true });
     expect(await cloudState.diff(before, await cloudState.snapshot())).toBe('');
-  });
+  }
 
   test('quota: concurrent creates past the API check end in ERROR at the conductor → failed at once, not relaunched; then Nova 403; Neutron 409 for floating IPs', async () => {
     const inf = randomUUID();
     const c = conn();
-    await admin('quota', 'instances=2');
+    // Room for one more server; Nova's API runs 2 workers, so two simultaneous creates both pass its
+    // check (instances are counted once the conductor made them) and the conductor's re-check fails one.
+    await admin('quota', 'instances=+1');
     try {
+      await c.prepare({ infrastructureId: inf, computes: [realCompute('wn')], publicKey: PUBLIC_KEY });
       const log = await apiLog();
       const results = await Promise.allSettled(deployOne(c, inf, 4));
       const posts = (await log.since()).filter((r) => r.service === 'nova' && r.method === 'POST' && /\/servers$/.test(r.path));
@@ -86,9 +97,9 @@ describeWithJudge('OpenStack connector vs. the real services', () => {
       const refused = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason);
       // eslint-disable-next-line no-console
       console.log('quota race:', JSON.stringify({ posts: posts.map((p) => p.status), conductor: conductor.map((o) => o!.fault), refused: refused.map((e) => e.message) }));
-      expect(obs.filter((o) => o?.state === 'running')).toHaveLength(2);
-      expect(conductor.length + refused.length).toBe(2);
-      for (const o of conductor) expect(o).toMatchObject({ retryable: false, fault: expect.stringMatching(/^OpenStack quota exceeded: Quota exceeded for instances: Requested 1, but already used \d+ of 2 instances$/) });
+      expect(obs.filter((o) => o?.state === 'running')).toHaveLength(1);
+      expect(conductor.length + refused.length).toBe(3);
+      for (const o of conductor) expect(o).toMatchObject({ retryable: false, fault: expect.stringMatching(/^OpenStack quota exceeded: Quota exceeded for instances: Requested 1, but already used \d+ of \d+ instances$/) });
       for (const e of refused) expect(e).toMatchObject({ code: 'QuotaExceeded', status: 403 });
       expect(posts).toHaveLength(4); // nothing relaunched
       // The race is what this test is about: at least one create got past Nova's API check.
@@ -107,11 +118,10 @@ describeWithJudge('OpenStack connector vs. the real services', () => {
     }
   });
 
-  /** `n` launches of worker VMs (vm ids from `from`), each followed to a settled state, no relaunch. */
+  /** `n` simultaneous launches of worker VMs (vm ids from `from`, prepared), each followed to a settled state, no relaunch. */
   function deployOne(c: OpenStackConnector, inf: string, n: number, from = 0) {
     return Array.from({ length: n }, async (_, i) => {
       const compute = realCompute('wn');
-      if (i === 0 && from === 0) await c.prepare({ infrastructureId: inf, computes: [compute], publicKey: PUBLIC_KEY });
       const handle = await c.launch({ infrastructureId: inf, vmId: String(from + i), nodeName: 'wn', compute, publicKey: PUBLIC_KEY, adminUser: 'cloudadm', clientToken: randomUUID() });
       return settle(c, handle);
     });
