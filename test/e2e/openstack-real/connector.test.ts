@@ -184,6 +184,20 @@ describeWithJudge('OpenStack connector vs. the real services', () => {
     expect(await cloudState.diff(before, await cloudState.snapshot())).toBe('');
   });
 
+  test('an application credential (3.x_appcred) deploys and destroys a server', async () => {
+    const cred = (await admin('appcred-create', `tosca-im-${randomUUID()}`)) as { id: string; secret: string };
+    const inf = randomUUID();
+    const c = new OpenStackConnector(demoCredential({ auth_version: '3.x_appcred', username: cred.id, password: cred.secret, tenant: '' }, 'judge-appcred'));
+    try {
+      expect(await c.roomFor(realCompute('wn'))).toBeGreaterThan(0);
+      const [vm] = await deployReal(c, inf, [realCompute('wn')]);
+      expect(vm.obs.state).toBe('running');
+    } finally {
+      await c.cleanup(inf, { releaseFloatingIps: true });
+      await admin('appcred-delete', cred.id);
+    }
+  });
+
   test('stop, start, reboot and resize a real server', async () => {
     const inf = randomUUID();
     const c = conn();
