@@ -5,7 +5,9 @@
  * Each defect the simulator once hid has its test here: lists read past page 1 (flavors, networks,
  * servers), Nova's conductor-time quota fault, one Keystone attempt per burst, the key pair lookup.
  */
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { OpenStackConnector, openStackTuning, resetOpenStackClouds } from '../../../connectors/openstack';
 import { PUBLIC_KEY } from '../../openstack/helpers';
@@ -196,6 +198,33 @@ describeWithJudge('OpenStack connector vs. the real services', () => {
       await c.cleanup(inf, { releaseFloatingIps: true });
       await admin('appcred-delete', cred.id);
     }
+  });
+
+  test('kill -9 in the middle of a create, then destroy: nothing left', async () => {
+    const before = await cloudState.snapshot();
+    const inf = randomUUID();
+    // A separate process (the built connector, as the server runs it) launches 4 VMs and dies by
+    // SIGKILL as soon as Nova accepted the first one: the others may or may not exist.
+    const script = `
+      const { OpenStackConnector } = require(${JSON.stringify(join(process.cwd(), 'dist/connectors/openstack'))});
+      const c = new OpenStackConnector(${JSON.stringify(demoCredential())});
+      const compute = ${JSON.stringify(realCompute('wn', { count: 4 }))};
+      const key = ${JSON.stringify(PUBLIC_KEY)};
+      (async () => {
+        await c.prepare({ infrastructureId: ${JSON.stringify(inf)}, computes: [compute], publicKey: key });
+        await Promise.all([0, 1, 2, 3].map(async (i) => {
+          const h = await c.launch({ infrastructureId: ${JSON.stringify(inf)}, vmId: String(i), nodeName: 'wn', compute, publicKey: key, adminUser: 'cloudadm', clientToken: 'tok-' + i });
+          process.stdout.write('launched ' + h.instanceId + '\\n');
+        }));
+      })();`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => { if (d.toString().includes('launched')) { child.kill('SIGKILL'); resolve(); } });
+      child.on('exit', (code) => reject(new Error(`the child exited (${code}) before launching`)));
+    });
+    const c = conn();
+    await c.cleanup(inf, { releaseFloatingIps: true });
+    expect(await cloudState.diff(before, await cloudState.snapshot())).toBe('');
   });
 
   test('stop, start, reboot and resize a real server', async () => {
