@@ -131,18 +131,28 @@ export class OpenStackConnector implements CloudConnector {
     const release = opts.releaseFloatingIps || this.settings.deleteFloatingIps;
     const prefix = infrastructurePrefix(infrastructureId);
     const ours = (s: NovaServer) => s.metadata?.[TAG_INFRASTRUCTURE] === infrastructureId;
-    const servers = (await listServersByPrefix(this.cloud, prefix)).filter(ours);
-    const results = await settleBounded(servers, openStackTuning.cleanupConcurrency, async (s) => {
-      if (s.metadata?.[TAG_PUBLIC_IP]) await detachFloatingIps(this.cloud, s.id, infrastructureId, release);
-      await this.cloud.api.call('compute', 'DELETE', `/servers/${s.id}`, { accept: [404] });
-    });
-    const failed = results.find((x) => x.status === 'rejected') as PromiseRejectedResult | undefined;
-    if (failed) throw failed.reason;
-    // One listing per round instead of one GET per server.
-    if (servers.length) {
-      await pollUntil(async () => ((await listServersByPrefix(this.cloud, prefix)).some(ours) ? undefined : true), {
-        ...openStackTuning.deletePoll, what: `the servers of infrastructure ${infrastructureId} to be deleted`,
+    const deleted = new Set<string>();
+    const sweep = async (servers: NovaServer[]) => {
+      const fresh = servers.filter((s) => !deleted.has(s.id));
+      for (const s of fresh) deleted.add(s.id);
+      const results = await settleBounded(fresh, openStackTuning.cleanupConcurrency, async (s) => {
+        if (s.metadata?.[TAG_PUBLIC_IP]) await detachFloatingIps(this.cloud, s.id, infrastructureId, release);
+        await this.cloud.api.call('compute', 'DELETE', `/servers/${s.id}`, { accept: [404] });
       });
+      const failed = results.find((x) => x.status === 'rejected') as PromiseRejectedResult | undefined;
+      if (failed) throw failed.reason;
+    };
+    const servers = (await listServersByPrefix(this.cloud, prefix)).filter(ours);
+    await sweep(servers);
+    // One listing per round instead of one GET per server. A create still in flight when its process
+    // died (kill -9) can be accepted after the first listing: servers that appear are deleted too.
+    if (servers.length) {
+      await pollUntil(async () => {
+        const left = (await listServersByPrefix(this.cloud, prefix)).filter(ours);
+        if (!left.length) return true;
+        await sweep(left);
+        return undefined;
+      }, { ...openStackTuning.deletePoll, what: `the servers of infrastructure ${infrastructureId} to be deleted` });
     }
     if (release) await releaseOurFloatingIps(this.cloud, infrastructureId);
     await this.deleteSecurityGroups(infrastructureResourceName(infrastructureId));

@@ -10,6 +10,8 @@ judge-admin from OS_CLIENT_CONFIG_FILE). Prints one JSON line.
   admin.py drop-extras                 delete what big-flavors / page2-networks made
   admin.py agent-delete                delete the Open vSwitch agent row (every boot then fails)
   admin.py agent-present               whether the agent row exists
+  admin.py appcred-create NAME         an application credential of demo (id, secret)
+  admin.py appcred-delete ID           delete it
 """
 import json
 import sys
@@ -28,6 +30,9 @@ def quota(args):
     compute, network = {}, {}
     for kv in args:
         k, v = kv.split('=')
+        if v.startswith('+'):  # instances=+2: room for two more servers than demo has now
+            d = openstack.connect(cloud='judge-demo')
+            v = len(list(d.compute.servers())) + int(v[1:])
         (network if k in ('floatingip', 'floating_ips', 'port', 'security_group') else compute)[k] = int(v)
     if compute:
         a.set_compute_quotas(pid, **compute)
@@ -87,6 +92,18 @@ def agent_delete():
     return {'deleted': len(ags)}
 
 
+def appcred_create(name):
+    d = openstack.connect(cloud='judge-demo')
+    c = d.identity.create_application_credential(user=d.current_user_id, name=name)
+    return {'id': c.id, 'secret': c.secret}
+
+
+def appcred_delete(cid):
+    d = openstack.connect(cloud='judge-demo')
+    d.identity.delete_application_credential(d.current_user_id, cid)
+    return {'deleted': cid}
+
+
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     out = {
@@ -96,6 +113,8 @@ def main():
         'drop-extras': drop_extras,
         'agent-delete': agent_delete,
         'agent-present': lambda: {'present': len(agents()) > 0},
+        'appcred-create': lambda: appcred_create(args[0]),
+        'appcred-delete': lambda: appcred_delete(args[0]),
     }[cmd]()
     print(json.dumps(out))
 

@@ -5,7 +5,9 @@
  * Each defect the simulator once hid has its test here: lists read past page 1 (flavors, networks,
  * servers), Nova's conductor-time quota fault, one Keystone attempt per burst, the key pair lookup.
  */
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { OpenStackConnector, openStackTuning, resetOpenStackClouds } from '../../../connectors/openstack';
 import { PUBLIC_KEY } from '../../openstack/helpers';
@@ -41,17 +43,25 @@ describeWithJudge('OpenStack connector vs. the real services', () => {
     console.log(`real-services suite: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   });
 
-  test('master + 6 workers: smallest flavor (page 2), private network and pool (page 2), one floating IP, rules, key pair; destroy over pages leaves only the kept IP; release leaves nothing', async () => {
+  test('master + 5 workers: smallest flavor (page 2), private network and pool (page 2), one floating IP, rules, key pair; destroy over pages keeps only the IP, which the next infrastructure reuses; release leaves nothing', async () => {
     const before = await cloudState.snapshot();
     const inf = randomUUID();
     const c = conn();
-    const vms = await deployReal(c, inf, [realCompute('front', { publicIp: true, ports: [{ protocol: 'tcp', from: 8080, to: 8080, public: true, source: '' }] }), realCompute('wn', { count: 6 })]);
-    expect(vms.map((v) => v.obs.state)).toEqual(Array(7).fill('running'));
-    expect(vms.map((v) => v.attempts)).toEqual(Array(7).fill(1));
+    try {
+      await createAndDestroy(c, inf, before);
+    } finally {
+      await c.cleanup(inf, { releaseFloatingIps: true });
+    }
+  });
+
+  async function createAndDestroy(c: OpenStackConnector, inf: string, before: string) {
+    const vms = await deployReal(c, inf, [realCompute('front', { publicIp: true, ports: [{ protocol: 'tcp', from: 8080, to: 8080, public: true, source: '' }] }), realCompute('wn', { count: 5 })]);
+    expect(vms.map((v) => v.obs.state)).toEqual(Array(6).fill('running'));
+    expect(vms.map((v) => v.attempts)).toEqual(Array(6).fill(1));
     const up = read(await cloudState.snapshot());
     const mine = up.servers.filter((s) => s.name.startsWith(`im-${inf}-`));
-    expect(mine).toHaveLength(7);
-    expect(mine.map((s) => s.flavor)).toEqual(Array(7).fill('m1.tiny'));
+    expect(mine).toHaveLength(6); // more than a page (5)
+    expect(mine.map((s) => s.flavor)).toEqual(Array(6).fill('m1.tiny'));
     expect(new Set(mine.map((s) => s.key_name))).toEqual(new Set([`im-${inf}`]));
     expect(up.keypairs).toContain(`im-${inf}`);
     const group = up.security_groups.find((g) => g.name === `im-${inf}`)!;
@@ -69,15 +79,27 @@ describeWithJudge('OpenStack connector vs. the real services', () => {
     expect(down.keypairs).not.toContain(`im-${inf}`);
     expect(down.floating_ips.filter((f) => f.address === master.obs.publicIps[0])).toMatchObject([{ port: null, description: `im:${inf}` }]);
 
+    // A free address is reused by the next public node, whoever allocated it; only its owner releases it.
+    const next = randomUUID();
+    try {
+      const [front] = await deployReal(c, next, [realCompute('front', { publicIp: true })]);
+      expect(front.obs.publicIps).toEqual(master.obs.publicIps);
+    } finally {
+      await c.cleanup(next, { releaseFloatingIps: true });
+    }
+    expect(read(await cloudState.snapshot()).floating_ips.filter((f) => f.address === master.obs.publicIps[0])).toMatchObject([{ port: null, description: `im:${inf}` }]);
     await c.cleanup(inf, { releaseFloatingIps: true });
     expect(await cloudState.diff(before, await cloudState.snapshot())).toBe('');
-  });
+  }
 
   test('quota: concurrent creates past the API check end in ERROR at the conductor → failed at once, not relaunched; then Nova 403; Neutron 409 for floating IPs', async () => {
     const inf = randomUUID();
     const c = conn();
-    await admin('quota', 'instances=2');
+    // Room for one more server; Nova's API runs 2 workers, so two simultaneous creates both pass its
+    // check (instances are counted once the conductor made them) and the conductor's re-check fails one.
+    await admin('quota', 'instances=+1');
     try {
+      await c.prepare({ infrastructureId: inf, computes: [realCompute('wn')], publicKey: PUBLIC_KEY });
       const log = await apiLog();
       const results = await Promise.allSettled(deployOne(c, inf, 4));
       const posts = (await log.since()).filter((r) => r.service === 'nova' && r.method === 'POST' && /\/servers$/.test(r.path));
@@ -86,9 +108,9 @@ describeWithJudge('OpenStack connector vs. the real services', () => {
       const refused = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason);
       // eslint-disable-next-line no-console
       console.log('quota race:', JSON.stringify({ posts: posts.map((p) => p.status), conductor: conductor.map((o) => o!.fault), refused: refused.map((e) => e.message) }));
-      expect(obs.filter((o) => o?.state === 'running')).toHaveLength(2);
-      expect(conductor.length + refused.length).toBe(2);
-      for (const o of conductor) expect(o).toMatchObject({ retryable: false, fault: expect.stringMatching(/^OpenStack quota exceeded: Quota exceeded for instances: Requested 1, but already used \d+ of 2 instances$/) });
+      expect(obs.filter((o) => o?.state === 'running')).toHaveLength(1);
+      expect(conductor.length + refused.length).toBe(3);
+      for (const o of conductor) expect(o).toMatchObject({ retryable: false, fault: expect.stringMatching(/^OpenStack quota exceeded: Quota exceeded for instances: Requested 1, but already used \d+ of \d+ instances$/) });
       for (const e of refused) expect(e).toMatchObject({ code: 'QuotaExceeded', status: 403 });
       expect(posts).toHaveLength(4); // nothing relaunched
       // The race is what this test is about: at least one create got past Nova's API check.
@@ -107,11 +129,10 @@ describeWithJudge('OpenStack connector vs. the real services', () => {
     }
   });
 
-  /** `n` launches of worker VMs (vm ids from `from`), each followed to a settled state, no relaunch. */
+  /** `n` simultaneous launches of worker VMs (vm ids from `from`, prepared), each followed to a settled state, no relaunch. */
   function deployOne(c: OpenStackConnector, inf: string, n: number, from = 0) {
     return Array.from({ length: n }, async (_, i) => {
       const compute = realCompute('wn');
-      if (i === 0 && from === 0) await c.prepare({ infrastructureId: inf, computes: [compute], publicKey: PUBLIC_KEY });
       const handle = await c.launch({ infrastructureId: inf, vmId: String(from + i), nodeName: 'wn', compute, publicKey: PUBLIC_KEY, adminUser: 'cloudadm', clientToken: randomUUID() });
       return settle(c, handle);
     });
@@ -162,6 +183,47 @@ describeWithJudge('OpenStack connector vs. the real services', () => {
       await registerAgent();
       await c.cleanup(inf, { releaseFloatingIps: true });
     }
+    expect(await cloudState.diff(before, await cloudState.snapshot())).toBe('');
+  });
+
+  test('an application credential (3.x_appcred) deploys and destroys a server', async () => {
+    const cred = (await admin('appcred-create', `tosca-im-${randomUUID()}`)) as { id: string; secret: string };
+    const inf = randomUUID();
+    const c = new OpenStackConnector(demoCredential({ auth_version: '3.x_appcred', username: cred.id, password: cred.secret, tenant: '' }, 'judge-appcred'));
+    try {
+      expect(await c.roomFor(realCompute('wn'))).toBeGreaterThan(0);
+      const [vm] = await deployReal(c, inf, [realCompute('wn')]);
+      expect(vm.obs.state).toBe('running');
+    } finally {
+      await c.cleanup(inf, { releaseFloatingIps: true });
+      await admin('appcred-delete', cred.id);
+    }
+  });
+
+  test('kill -9 in the middle of a create, then destroy: nothing left', async () => {
+    const before = await cloudState.snapshot();
+    const inf = randomUUID();
+    // A separate process (the built connector, as the server runs it) launches 4 VMs and dies by
+    // SIGKILL as soon as Nova accepted the first one: the others may or may not exist.
+    const script = `
+      const { OpenStackConnector } = require(${JSON.stringify(join(process.cwd(), 'dist/connectors/openstack'))});
+      const c = new OpenStackConnector(${JSON.stringify(demoCredential())});
+      const compute = ${JSON.stringify(realCompute('wn', { count: 4 }))};
+      const key = ${JSON.stringify(PUBLIC_KEY)};
+      (async () => {
+        await c.prepare({ infrastructureId: ${JSON.stringify(inf)}, computes: [compute], publicKey: key });
+        await Promise.all([0, 1, 2, 3].map(async (i) => {
+          const h = await c.launch({ infrastructureId: ${JSON.stringify(inf)}, vmId: String(i), nodeName: 'wn', compute, publicKey: key, adminUser: 'cloudadm', clientToken: 'tok-' + i });
+          process.stdout.write('launched ' + h.instanceId + '\\n');
+        }));
+      })();`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => { if (d.toString().includes('launched')) { child.kill('SIGKILL'); resolve(); } });
+      child.on('exit', (code) => reject(new Error(`the child exited (${code}) before launching`)));
+    });
+    const c = conn();
+    await c.cleanup(inf, { releaseFloatingIps: true });
     expect(await cloudState.diff(before, await cloudState.snapshot())).toBe('');
   });
 
