@@ -76,21 +76,20 @@ export class UsageError extends Error {}
 
 /** The usage line, from the OPTIONS table below, so it offers exactly the flags that are read. */
 export function serveUsage(): string {
-  const lines = Object.entries(OPTIONS).map(([name, o]) => {
-    const arg = (o as { type: string }).type === 'boolean' ? '' : ` ${name.toUpperCase().replace(/-/g, '_')}`;
-    const help = 'help' in o ? `  ${(o as { help: string }).help}` : '';
-    return `  --${name}${arg} (${o.env})${help}`;
-  });
-  return `usage: tosca-im serve [options]\n${lines.join('\n')}\n` +
+  const entries = Object.entries(OPTIONS) as Array<[string, { type: string; env: string; help?: string }]>;
+  const arg = (name: string, o: { type: string }) => (o.type === 'boolean' ? '' : ` ${name.toUpperCase().replace(/-/g, '_')}`);
+  const synopsis = entries.map(([name, o]) => `[--${name}${arg(name, o)}]`).join(' ');
+  const lines = entries.map(([name, o]) => `  --${name} (${o.env})${o.help ? `  ${o.help}` : ''}`);
+  return `usage: tosca-im serve ${synopsis}\n${lines.join('\n')}\n` +
     '  Each option can also come from its environment variable (in parentheses); the flag wins.\n' +
-    '  TOSCA_IM_SECRET_KEY: the server key (else <data-dir>/secret.key).\n';
+    '  TOSCA_IM_SECRET_KEY: the server key (else <data-dir>/secret.key; required, the same on every replica, with PostgreSQL).\n';
 }
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const OPTIONS = {
   host: { type: 'string', env: 'TOSCA_IM_HOST' },
   port: { type: 'string', env: 'TOSCA_IM_PORT' },
-  db: { type: 'string', env: 'TOSCA_IM_DB' },
+  db: { type: 'string', env: 'TOSCA_IM_DB', help: 'sqlite:PATH (default sqlite:<data-dir>/tosca-im.db) or postgres://USER:PASS@HOST:PORT/DB (several replicas)' },
   'log-level': { type: 'string', env: 'TOSCA_IM_LOG_LEVEL' },
   'import-map': { type: 'string', env: 'TOSCA_IM_IMPORT_MAP' },
   'data-dir': { type: 'string', env: 'TOSCA_IM_DATA_DIR' },
@@ -110,7 +109,7 @@ const OPTIONS = {
   'oidc-scopes': { type: 'string', env: 'TOSCA_IM_OIDC_SCOPES', help: 'S[,S...] scopes the token must carry (introspection)' },
   'oidc-client-id': { type: 'string', env: 'TOSCA_IM_OIDC_CLIENT_ID', help: 'ID client for token introspection' },
   'oidc-client-secret': { type: 'string', env: 'TOSCA_IM_OIDC_CLIENT_SECRET', help: 'SECRET of that client' },
-  'job-lease': { type: 'string', env: 'TOSCA_IM_JOB_LEASE' },
+  'job-lease': { type: 'string', env: 'TOSCA_IM_JOB_LEASE', help: 'SECONDS a replica\'s job lease lasts before another replica takes it over (default 30)' },
   // The dashboard (server/dashboard): its template catalogue and OIDC client (issuers: --oidc-issuers).
   templates: { type: 'string', env: 'TOSCA_IM_TEMPLATES', help: 'DIR of TOSCA templates for the dashboard catalogue' },
   'dashboard-client-id': { type: 'string', env: 'TOSCA_IM_DASHBOARD_CLIENT_ID', help: 'ID of the dashboard\'s OIDC client (default tosca-im-dashboard)' },

@@ -18,15 +18,18 @@ function hostOf(url: string): string {
   }
 }
 
-/** The caller's credential IM would use for this image URL, or undefined when the URL names no cloud we hold. */
+/**
+ * The caller's credential IM would use for this image URL, or undefined when the URL names no cloud
+ * (then the first supported credential is used). IM tries the clouds in the Authorization header's
+ * order and takes the first whose connector accepts the system: Dummy accepts any image, the others
+ * their own scheme; among OpenStack credentials the one whose `host` is the URL's host is preferred.
+ */
 export function cloudForImage(image: string | undefined, creds: CloudCredential[]): CloudCredential | undefined {
   const m = /^([a-z0-9]+):\/\/([^/]*)/i.exec(image ?? '');
   const type = m ? SCHEME_TYPES[m[1].toLowerCase()] : undefined;
   if (!m || !type) return undefined;
-  const sameType = creds.filter((c) => c.type.toLowerCase() === type);
-  if (type === 'openstack') {
-    const host = m[2].toLowerCase().split(':')[0];
-    return sameType.find((c) => c.fields.host && hostOf(c.fields.host) === host) ?? sameType[0];
-  }
-  return sameType[0];
+  const first = creds.find((c) => c.type.toLowerCase() === 'dummy' || c.type.toLowerCase() === type);
+  if (!first || first.type.toLowerCase() !== 'openstack') return first;
+  const host = m[2].toLowerCase().split(':')[0];
+  return creds.find((c) => c.type.toLowerCase() === 'openstack' && c.fields.host && hostOf(c.fields.host) === host) ?? first;
 }

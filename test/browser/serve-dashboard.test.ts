@@ -51,7 +51,7 @@ it('signs in through the configured issuer with code + PKCE', async () => {
 });
 
 it('refuses a bad issuer or a missing templates folder as usage errors', () => {
-  expect(() => readConfig(['--oidc-issuers', 'ftp://x'], {})).toThrow('invalid OIDC issuer "ftp://x"');
+  expect(() => readConfig(['--oidc-issuers', 'ftp://x'], {})).toThrow('invalid --oidc-issuers entry "ftp://x"');
   expect(() => readConfig([], { TOSCA_IM_TEMPLATES: '/nonexistent/templates' })).toThrow('templates folder "/nonexistent/templates" does not exist');
   expect(readConfig(['--oidc-issuers', 'https://a.example/, https://b.example/realms/x'], {}).oidc.issuers).toEqual(['https://a.example/', 'https://b.example/realms/x']);
 });

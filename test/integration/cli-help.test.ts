@@ -42,10 +42,10 @@ test('the usage offers only commands that answer --help', () => {
   for (const c of commands) expect(cli(c, '--help').status).toBe(0);
 });
 
-test('serve --help lists the flags the server reads, and not postgres:// while it is refused', () => {
+test('serve --help lists the flags the server reads, with both stores it supports', () => {
   const out = cli('serve', '--help').stdout;
-  for (const flag of ['--host', '--port', '--db', '--log-level', '--import-map', '--data-dir']) expect(out).toContain(flag);
-  expect(out).not.toContain('postgres');
+  for (const flag of ['--host', '--port', '--db', '--log-level', '--import-map', '--data-dir', '--job-lease']) expect(out).toContain(flag);
+  expect(out).toMatch(/--db \(TOSCA_IM_DB\) .*sqlite:PATH.*postgres:\/\//);
 });
 
 test('`tosca-im sim openstack --port 0` starts from dist and prints its URL', async () => {

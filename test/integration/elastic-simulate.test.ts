@@ -113,7 +113,7 @@ describe('POST …/elasticity/simulate (real HTTP, engine, SQLite, Dummy)', () =
     expect(probes.every((c) => c === PROBE)).toBe(true); // no condor command reached the real master
   });
 
-  test('a bad body is a 400 naming the problem; other media types 415; other owners and no elasticity 404', async () => {
+  test('a bad body is a 400 naming the problem; other media types 415; other owners 403 (as IM), no elasticity 404', async () => {
     const bad = async (body: unknown, re: RegExp) => {
       const r = await simulate(body);
       expect([r.status, r.text]).toEqual([400, expect.stringMatching(re)]);
@@ -134,7 +134,7 @@ describe('POST …/elasticity/simulate (real HTTP, engine, SQLite, Dummy)', () =
     await bad('{not json', /not JSON/);
     await bad('', /Empty body/);
     expect((await simulate({ jobs: burst }, { type: 'text/plain' })).status).toBe(415);
-    expect((await simulate({ jobs: burst }, { auth: BOB })).status).toBe(404);
+    expect((await simulate({ jobs: burst }, { auth: BOB })).status).toBe(403);
     const anonymous = await call(srv.url, 'POST', `/infrastructures/${infId}/elasticity/simulate`, { type: 'application/json', body: JSON.stringify({ jobs: burst }) });
     expect(anonymous.status).toBe(401);
 
