@@ -86,7 +86,8 @@ describe('server key', () => {
 
   it('refuses a key file others can read', () => {
     const file = path.join(tempDir(), 'secret.key');
-    fs.writeFileSync(file, 'ab'.repeat(32), { mode: 0o644 });
+    fs.writeFileSync(file, 'ab'.repeat(32));
+    fs.chmodSync(file, 0o644); // explicit: serve sets umask 077, which would mask a creation mode in this process
     expect(() => loadOrCreateKeyFile(file)).toThrow(/chmod 600/);
   });
 
