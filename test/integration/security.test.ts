@@ -22,6 +22,14 @@ const withArtifact = (impl: string) => `${HEAD}topology_template:
         Standard:
           configure: { implementation: "${impl}" }
 `;
+/** A type whose artifact is named relative to its own file: reached by URL, it is that URL's sibling. */
+const SCRIPTED_TYPES = `${HEAD}node_types:
+  my.Scripted:
+    derived_from: tosca.nodes.Compute
+    interfaces:
+      Standard:
+        configure: { implementation: install.sh }
+`;
 const AUTH = imAuth('alice', 'pw', 'id = d; type = Dummy');
 const SECRET = 'INTERNAL-ONLY-9f3a';
 
@@ -39,6 +47,7 @@ beforeAll(async () => {
   mapDir = path.join(dir, 'map');
   fs.mkdirSync(path.join(mapDir, 'types'), { recursive: true });
   fs.writeFileSync(path.join(mapDir, 'types', 'types.yaml'), TYPES);
+  fs.writeFileSync(path.join(mapDir, 'types', 'scripted.yaml'), SCRIPTED_TYPES);
   fs.writeFileSync(path.join(mapDir, 'outside.yaml'), `${HEAD}description: ${SECRET}\n`);
   fs.symlinkSync(path.join(mapDir, 'outside.yaml'), path.join(mapDir, 'types', 'link.yaml'));
   fs.writeFileSync(path.join(dir, 'map.json'), JSON.stringify({ 'https://types.example.org/': 'map/types/' }));
@@ -127,6 +136,23 @@ describe('no local reads in server mode', () => {
       expect(r.status).toBe(400);
       expect(r.json().message).toMatch(/local paths are not allowed/);
     });
+
+  test.each([['install.sh'], ['scripts/install.yml'], ['./setup.sh']])(
+    'a relative artifact name %s in a posted template: 400 when posted (it has no folder on the server)', async (impl) => {
+      const r = await post(withArtifact(impl));
+      expect(r.status).toBe(400);
+      expect(r.json().message).toBe(`Error Creating Inf.: Error parsing the TOSCA template: node s, operation configure: artifact ${impl}: local paths are not allowed (use an http(s) URL)`);
+    });
+
+  test('a relative name through the node\'s artifacts section: 400; an http(s) artifact and a name relative to an imported URL: 200', async () => {
+    const viaArtifacts = withArtifact('inst').replace('      interfaces:', '      artifacts:\n        inst: { file: install.sh, type: tosca.artifacts.Implementation.Bash }\n      interfaces:');
+    const r = await post(viaArtifacts);
+    expect(r.status).toBe(400);
+    expect(r.json().message).toMatch(/artifact install\.sh: local paths are not allowed/);
+    expect((await post(withArtifact('https://example.org/install.sh'))).status).toBe(200);
+    const imported = importing('https://types.example.org/scripted.yaml').replace('tosca.nodes.Compute }', 'my.Scripted }');
+    expect((await post(imported)).status).toBe(200);
+  });
 
   test('an import-map URL cannot leave the map folder (.., encoded .., symlink); the mapped file itself works', async () => {
     const ok = await post(importing('https://types.example.org/types.yaml').replace('tosca.nodes.Compute }', 'my.Server }'));
