@@ -78,7 +78,7 @@ export async function send(req: Parameters<typeof httpRequest>[0], retry?: Retry
   try {
     return await httpRequest(req, retry);
   } catch (e) {
-    if (e instanceof HttpTransportError) throw new OpenStackUnreachableError(`${req.method} ${req.url.split('?')[0]}`, e.cause);
+    if (e instanceof HttpTransportError) throw new OpenStackUnreachableError(`${req.method} ${req.url.split('?')[0]}`);
     throw e;
   }
 }

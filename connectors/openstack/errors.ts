@@ -58,10 +58,13 @@ export function parseErrorBody(text: string, status = 500): { message: string; t
   return { message: text.trim() ? unrecognisedBody(text, status) : 'no details' };
 }
 
-/** The cloud could not be reached (connection refused, DNS, timeout): the outcome of the call is unknown. */
+/**
+ * The cloud could not be reached (connection refused, DNS, TLS, timeout): the outcome of the call is
+ * unknown. One message for every cause: the endpoint is whatever host:port the user's credential
+ * names, so "refused" vs "timed out" would let anyone probe the server's network for open ports.
+ */
 export class OpenStackUnreachableError extends CloudError {
-  constructor(readonly url: string, cause: unknown) {
-    const c = cause as { message?: string; cause?: { code?: string; message?: string } };
-    super(`Cannot reach OpenStack at ${url}: ${c?.cause?.code ?? c?.cause?.message ?? c?.message ?? String(cause)}`, 502, 'Unreachable');
+  constructor(readonly url: string) {
+    super(`Cannot reach OpenStack at ${url}: no answer (the connection failed or timed out)`, 502, 'Unreachable');
   }
 }

@@ -33,6 +33,8 @@ export interface PlaybookRun {
   hostKeys: HostKeyStore;
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Python interpreter per worker VM id (found by interpretersOf); missing → Ansible discovers it. */
+  interpreters?: Map<string, string>;
 }
 
 export interface PlaybookHostResult {
@@ -101,9 +103,12 @@ export function runFiles(run: PlaybookRun, dir: string): { path: string; content
   for (const t of targets) {
     const alias = hostAlias(t.vmId);
     const isMaster = t.vmId === master.vmId;
-    // the interpreter is discovered unless the operation's inputs name one (saves a round trip per host)
+    // no interpreter discovery (a shell and a Python run per host and run): the master runs its
+    // tasks with ansible-playbook's own Python, a worker with the one the server found over its
+    // own connection (interpreterOf); the operation's inputs may still name one
+    const python = isMaster ? '{{ ansible_playbook_python }}' : run.interpreters?.get(t.vmId) ?? 'auto_silent';
     hostVars[alias] = {
-      ansible_python_interpreter: 'auto_silent', ...t.vars, IM_HOST: alias, IM_NODE_NAME: t.nodeName,
+      ansible_python_interpreter: python, ...t.vars, IM_HOST: alias, IM_NODE_NAME: t.nodeName,
       ...(isMaster ? { ansible_connection: 'local' } : {}),
     };
     (groups[t.nodeName.replace(/[^A-Za-z0-9_]/g, '_')] ??= { hosts: {} }).hosts[alias] = {};
@@ -141,6 +146,9 @@ export function runCommand(run: PlaybookRun, dir: string): string {
     // after 60 s idle; pipelining runs each task's module over one session (no temp files, no sftp)
     `ANSIBLE_SSH_ARGS="-F $PWD/ssh_config -o ControlMaster=auto -o ControlPersist=60s -o ControlPath=$HOME/${CONTROL_DIR}/%n-%C"`,
     'ANSIBLE_PIPELINING=True',
+    // the controller polls its forks' results every 1 ms by default (busy on a small master with
+    // 30 forks); 10 ms is Ansible's own advice for automation and adds at most that per task
+    'ANSIBLE_INTERNAL_POLL_INTERVAL=0.01',
     'ANSIBLE_HOST_KEY_CHECKING=True',
     'ANSIBLE_HOME="$PWD/home"',
     'ANSIBLE_LOCAL_TEMP="$PWD/home/tmp"',
@@ -153,10 +161,40 @@ export function runCommand(run: PlaybookRun, dir: string): string {
   return `mkdir -p -m 700 ${CONTROL_DIR} && cd ${shellQuote(dir)} || exit 70; echo $$ > pid; ${env.join(' ')} ansible-playbook ${args.map(shellQuote).join(' ')} </dev/null; rc=$?; cd && rm -rf ${shellQuote(dir)}; exit $rc`;
 }
 
+/** The first Python on a worker's PATH, as Ansible's discovery would pick it (python3 first). */
+const FIND_PYTHON = 'for p in python3 /usr/libexec/platform-python python; do command -v "$p" && exit 0; done; exit 1';
+
+/** Found Pythons, by runner (one per infrastructure) and VM id + host key (a new VM reusing an id has another key). */
+const found = new WeakMap<SshRunner, Map<string, Promise<string | undefined>>>();
+
+/**
+ * Each worker's Python, looked up once per VM over the server's own connection to it (already
+ * open: it learned the host key), so the master's ansible-playbook skips interpreter discovery on
+ * every host of every run. A worker that has none (or fails to answer) is left to Ansible.
+ */
+export async function interpretersOf(run: PlaybookRun): Promise<Map<string, string>> {
+  let cache = found.get(run.runner);
+  if (!cache) found.set(run.runner, (cache = new Map()));
+  const out = new Map<string, string>();
+  await Promise.all(run.targets.filter((t) => t.vmId !== run.master.vmId && t.vars.ansible_python_interpreter === undefined).map(async (t) => {
+    const key = `${t.vmId} ${run.hostKeys.get(t.vmId) ?? ''}`;
+    let p = cache!.get(key);
+    if (!p) {
+      p = run.runner.exec(t, FIND_PYTHON, { timeoutMs: 30_000, keepBytes: 4096 })
+        .then((r) => (r.exitCode === 0 && /^\/\S+$/.test(r.output.trim()) ? r.output.trim() : undefined), () => undefined);
+      cache!.set(key, p);
+      void p.then((v) => { if (!v) cache!.delete(key); });
+    }
+    const python = await p;
+    if (python) out.set(t.vmId, python);
+  }));
+  return out;
+}
+
 export async function runPlaybook(run: PlaybookRun): Promise<Map<string, PlaybookHostResult>> {
   const { runner, master, targets } = run;
   const dir = remoteRunDir(run.infrastructureId);
-  const files = runFiles(run, dir);
+  const files = runFiles({ ...run, interpreters: run.interpreters ?? (await interpretersOf(run)) }, dir);
   // one SFTP session on the master's connection; the writes are pipelined
   await Promise.all(files.map((f) => runner.writeFile(master, f.path, f.content, f.mode, run.signal)));
   let output: string;

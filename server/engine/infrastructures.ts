@@ -21,7 +21,7 @@ import { cloudForImage } from './image-cloud';
 import { generateSshKeyPair } from '../configure/keys';
 import { exportInfrastructure, importedPlan, importedVms, parseExport } from './transfer';
 import { Cancelled } from './runner';
-import { KeyedSerial } from '../../lib/async';
+import { KeyedSerial, mapInSlices } from '../../lib/async';
 import type { DeployPayload, DeployResult, LaunchFailure } from './jobs/deploy';
 import type { DestroyPayload } from './jobs/destroy';
 import type { ActionPayload, VmAction } from './jobs/action';
@@ -160,7 +160,7 @@ export class InfrastructureServiceImpl implements InfrastructureService {
 
   async exportData(caller: Caller, infId: string, deleteAfter: boolean): Promise<string> {
     const inf = await this.owned(caller, infId);
-    const data = exportInfrastructure(inf, await this.ctx.store.listVms(infId), this.ctx.privateKeyOf(inf));
+    const data = await exportInfrastructure(inf, await this.ctx.store.listVms(infId), this.ctx.privateKeyOf(inf));
     // IM's `delete` flag: forget it here without touching the cloud (it lives on where imported).
     if (deleteAfter) await this.ctx.store.deleteInfrastructure(infId);
     return data;
@@ -348,7 +348,7 @@ export class InfrastructureServiceImpl implements InfrastructureService {
 
   private async views(inf: InfrastructureRecord): Promise<VmView[]> {
     const key = this.ctx.privateKeyOf(inf);
-    return (await this.ctx.store.listVms(inf.id)).map((v) => this.ctx.vmView(inf, v, key));
+    return mapInSlices(await this.ctx.store.listVms(inf.id), (v) => this.ctx.vmView(inf, v, key));
   }
 
   private plan(text: string): Promise<Plan> {

@@ -40,24 +40,32 @@ test('JSON RADL of a VM uses class/id and sizes in bytes', () => {
   });
 });
 
-test('a VM without a public IP is only on the private network; the infrastructure RADL lists every VM', () => {
+test('a VM without a public IP is only on the private network; the infrastructure RADL lists every VM', async () => {
   const wn: VmView = { ...vm, id: '1', nodeName: 'wn', publicIps: [], privateIps: ['10.0.0.6'], instanceId: undefined, state: 'pending' };
   const json = vmRadlJson(wn) as Array<Record<string, unknown>>;
   expect(json.filter((x) => x.class === 'network')).toEqual([{ class: 'network', id: 'private', outbound: 'no' }]);
   expect(json[1]['net_interface.0.connection']).toBe('private');
   expect(json[1]).not.toHaveProperty('instance_id');
-  const all = infrastructureRadlText([vm, wn]);
+  const all = await infrastructureRadlText([vm, wn]);
   expect(all.match(/^network /gm)).toHaveLength(2);
   expect(all).toMatch(/^system front \(/m);
   expect(all).toMatch(/^system wn \(/m);
 });
 
-test('a node name that is not a RADL identifier cannot forge a block: it is written as one', () => {
+test('a node name that is not a RADL identifier cannot forge a block: it is written as one', async () => {
   const evil: VmView = { ...vm, nodeName: "front (\ncpu.count = 64\n)\nsystem evil", state: 'configured', instanceId: "x' and state = 'failed" };
   const radl = parseRadl(vmRadlText(evil));
   expect(radl.systems.map((s) => s.id)).toEqual(['front___cpu.count___64___system_evil']);
   expect(radl.systems[0].getValue('instance_id')).toBe("x' and state = 'failed");
   expect(radl.systems[0].getValue('state')).toBe('configured');
   expect(radl.systems[0].getValue('cpu.count')).toBe(2);
-  expect(parseRadl(infrastructureRadlText([evil, vm])).systems).toHaveLength(2);
+  expect(parseRadl(await infrastructureRadlText([evil, vm])).systems).toHaveLength(2);
+});
+
+test('the infrastructure RADL built in slices is the text built in one go', async () => {
+  const vms: VmView[] = Array.from({ length: 250 }, (_, i) => ({ ...vm, id: String(i), nodeName: i % 2 ? 'wn' : 'front', publicIps: i % 2 ? [] : vm.publicIps }));
+  const whole = await infrastructureRadlText(vms, 1000);
+  expect(await infrastructureRadlText(vms, 7)).toBe(whole);
+  expect(await infrastructureRadlText(vms)).toBe(whole);
+  expect(whole.match(/^system /gm)).toHaveLength(250);
 });

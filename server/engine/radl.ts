@@ -7,6 +7,7 @@ import type { VmSizeInfo } from '../../connectors/types';
 import type { ComputePlan } from '../../tosca/plan';
 import type { VmView } from './service';
 import { dumpRadlText, Feature as RadlFeature, FeatureAspect, Radl } from '../../radl';
+import { mapInSlices, yieldToLoop } from '../../lib/async';
 
 type Feature = [name: string, value: string | number];
 
@@ -114,14 +115,22 @@ export function vmRadlJson(vm: VmView): object[] {
   ];
 }
 
-/** Every VM of an infrastructure: each network once, then a system block per VM. */
-export function infrastructureRadlText(vms: VmView[]): string {
+/**
+ * Every VM of an infrastructure: each network once, then a system block per VM. Built `slice` VMs
+ * at a time with the event loop free in between: GET …/radl of 1,000 VMs is ~100 ms of CPU.
+ */
+export async function infrastructureRadlText(vms: VmView[], slice = 100): Promise<string> {
   const nets = new Map<string, RadlNetwork>();
-  const systems: FeatureAspect[] = [];
-  for (const vm of vms) {
+  const systems = await mapInSlices(vms, (vm) => {
     const { networks, features } = systemOf(vm, false);
     for (const n of networks) nets.set(n.id, n);
-    systems.push(systemAspect(vm.nodeName, features));
+    return systemAspect(vm.nodeName, features);
+  }, slice);
+  const texts = [radlText([...nets.values()], systems.slice(0, slice)).trimEnd()];
+  for (let i = slice; i < systems.length; i += slice) {
+    await yieldToLoop();
+    texts.push(radlText([], systems.slice(i, i + slice)).trimEnd());
   }
-  return radlText([...nets.values()], systems);
+  return texts.join('\n\n') + '\n';
 }
+

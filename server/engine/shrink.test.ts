@@ -228,12 +228,12 @@ test('stop/delete operations: the plan carries them, a failing teardown is logge
         - host: wn
       interfaces:
         Standard:
-          configure: wn_configure.sh
+          configure: https://example.org/wn_configure.sh
           stop:
-            implementation: wn_stop.sh
+            implementation: https://example.org/wn_stop.sh
             inputs:
               FRONT_IP: { get_attribute: [ front, private_address, 0 ] }
-          delete: wn_delete.sh
+          delete: https://example.org/wn_delete.sh
   outputs:`);
   const id = await engine.service.create(alice, withStop, { async: false });
   await settled(id);
@@ -247,7 +247,7 @@ test('stop/delete operations: the plan carries them, a failing teardown is logge
     { kind: 'terminate', vm: '2' }, { kind: 'forget', vmId: '2' },
   ]);
   const wn = rec.teardownReq!.plan.software.find((s) => s.name === 'lrms_wn')!;
-  expect(wn.teardown?.map((o) => [o.name, o.implementation?.path])).toEqual([['stop', 'wn_stop.sh'], ['delete', 'wn_delete.sh']]);
+  expect(wn.teardown?.map((o) => [o.name, o.implementation?.path])).toEqual([['stop', 'https://example.org/wn_stop.sh'], ['delete', 'https://example.org/wn_delete.sh']]);
   expect(wn.operations.map((o) => o.name)).toEqual(['configure']); // never part of a configuration run
   expect(rec.teardownReq!.vms.find((v) => v.id === '2')).toMatchObject({ nodeName: 'wn', adminUser: 'cloudadm' });
   expect(await engine.service.contmsg(alice, id, true)).toContain(

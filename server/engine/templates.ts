@@ -40,22 +40,25 @@ export async function planOrReject(planner: Planner, text: string, opts: PlanOpt
     if (e instanceof ToscaError) throw new InvalidInputError(`Error parsing the TOSCA template: ${e.message}`);
     throw e;
   }
-  if (opts.localFiles === false) rejectLocalArtifacts(plan);
+  if (opts.localFiles === false) rejectLocalArtifacts(plan, opts.importMap ?? {});
   return plan;
 }
 
 /**
  * A template from the API names its artifacts by URL: a path would be read on the server (its key,
- * its database), so it is refused when the template is posted, not when configuration runs.
+ * its database), so it is refused when the template is posted, not when configuration runs. That
+ * includes a bare relative name (`install.sh`): a posted template has no folder of its own, so it
+ * would only fail later, after the VMs were paid for. Allowed: a URL, a name relative to an
+ * imported file reached by URL (`url`), a name the operator's import map carries (read from the
+ * map's folder, as configuration does: server/configure/artifacts.ts).
  */
-function rejectLocalArtifacts(plan: Plan): void {
+function rejectLocalArtifacts(plan: Plan, importMap: Record<string, string>): void {
   const owners = [...plan.computes.map((c) => ({ name: c.name, ops: c.operations ?? [] })),
     ...plan.software.map((s) => ({ name: s.name, ops: [...s.operations, ...(s.teardown ?? [])] }))];
   for (const { name, ops } of owners) {
     for (const op of ops) {
       const impl = op.implementation;
-      // a bare relative name has no folder to be read from on the server (the configurator refuses it too)
-      if (!impl || impl.url !== undefined || !/^(?:\/|\\|file:|~)|(?:^|[\/\\])\.\.(?:[\/\\]|$)/i.test(impl.path)) continue;
+      if (!impl || impl.url !== undefined || /^https?:\/\//i.test(impl.path) || Object.hasOwn(importMap, impl.path)) continue;
       throw new InvalidInputError(`Error parsing the TOSCA template: node ${name}, operation ${op.name}: artifact ${impl.path}: local paths are not allowed (use an http(s) URL)`);
     }
   }

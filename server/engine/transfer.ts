@@ -9,6 +9,7 @@ import type { InfrastructurePhase, InfrastructureRecord, NewVm, VmRecord } from 
 import { InvalidInputError } from '../errors';
 import type { CloudCredential, VmState } from '../../connectors/types';
 import { assertVmCap } from './templates';
+import { mapInSlices } from '../../lib/async';
 
 export const EXPORT_FORMAT = 'tosca-im/infrastructure-v1';
 
@@ -40,17 +41,28 @@ export interface ExportedInfrastructure {
   vms: ExportedVm[];
 }
 
-export function exportInfrastructure(inf: InfrastructureRecord, vms: VmRecord[], privateKey: string): string {
-  const doc: ExportedInfrastructure = {
+function exportedDoc(inf: InfrastructureRecord, privateKey: string, vms: ExportedVm[]): ExportedInfrastructure {
+  return {
     format: EXPORT_FORMAT, id: inf.id, createdAt: inf.createdAt, template: inf.template, plan: inf.plan,
     phase: inf.phase, contmsg: inf.contmsg, outputs: inf.outputs, nextVmId: inf.nextVmId,
-    sshPublicKey: inf.sshPublicKey, sshPrivateKey: privateKey,
-    vms: vms.map((v) => ({
-      id: v.id, nodeName: v.nodeName, cloudId: v.cloudId, cloudType: v.cloudType, handle: v.handle, state: v.state,
-      configured: v.configured, privateIps: v.privateIps, publicIps: v.publicIps, contmsg: v.contmsg,
-    })),
+    sshPublicKey: inf.sshPublicKey, sshPrivateKey: privateKey, vms,
   };
-  return JSON.stringify(doc);
+}
+
+const exportedVm = (v: VmRecord): ExportedVm => ({
+  id: v.id, nodeName: v.nodeName, cloudId: v.cloudId, cloudType: v.cloudType, handle: v.handle, state: v.state,
+  configured: v.configured, privateIps: v.privateIps, publicIps: v.publicIps, contmsg: v.contmsg,
+});
+
+/**
+ * The export document as JSON, the VMs serialised 100 at a time with the event loop free in between
+ * (1,000 VMs with their logs: tens to hundreds of ms of JSON in one go otherwise).
+ */
+export async function exportInfrastructure(inf: InfrastructureRecord, vms: VmRecord[], privateKey: string): Promise<string> {
+  const head = JSON.stringify(exportedDoc(inf, privateKey, []));
+  const records = await mapInSlices(vms, (v) => JSON.stringify(exportedVm(v)));
+  // "vms" is the document's last key: its empty list closes the text
+  return `${head.slice(0, -'[]}'.length)}[${records.join(',')}]}`;
 }
 
 /** Parses and checks an exported document; throws InvalidInputError naming what is wrong. */
