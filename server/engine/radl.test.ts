@@ -40,14 +40,17 @@ test('JSON RADL of a VM uses class/id and sizes in bytes', () => {
   });
 });
 
-test('a VM without a public IP is only on the private network; the infrastructure RADL lists every VM', () => {
+test('a VM without a public IP is only on the private network; the infrastructure RADL lists every system once', () => {
   const wn: VmView = { ...vm, id: '1', nodeName: 'wn', publicIps: [], privateIps: ['10.0.0.6'], instanceId: undefined, state: 'pending' };
   const json = vmRadlJson(wn) as Array<Record<string, unknown>>;
   expect(json.filter((x) => x.class === 'network')).toEqual([{ class: 'network', id: 'private', outbound: 'no' }]);
   expect(json[1]['net_interface.0.connection']).toBe('private');
   expect(json[1]).not.toHaveProperty('instance_id');
-  const all = infrastructureRadlText([vm, wn]);
+  const all = infrastructureRadlText([vm, wn, { ...wn, id: '2' }]);
   expect(all.match(/^network /gm)).toHaveLength(2);
+  // one block per system however many VMs it has: the reference refuses a second `system wn`
+  expect(all.match(/^system wn \(/gm)).toHaveLength(1);
+  expect(parseRadl(all).systems.map((s) => s.id)).toEqual(['front', 'wn']);
   expect(all).toMatch(/^system front \(/m);
   expect(all).toMatch(/^system wn \(/m);
 });

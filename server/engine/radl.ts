@@ -94,10 +94,14 @@ function systemAspect(id: string, features: Feature[]): FeatureAspect {
   return s;
 }
 
-function radlText(networks: RadlNetwork[], systems: FeatureAspect[]): string {
+function radlText(networks: RadlNetwork[], systems: FeatureAspect[], stored?: Radl): string {
   const radl = new Radl();
   radl.networks.push(...networks.map(networkAspect));
   radl.systems.push(...systems);
+  if (stored) {
+    radl.configures.push(...stored.configures);
+    radl.contextualize.update(stored.contextualize);
+  }
   return dumpRadlText(radl).trimEnd() + '\n';
 }
 
@@ -114,14 +118,19 @@ export function vmRadlJson(vm: VmView): object[] {
   ];
 }
 
-/** Every VM of an infrastructure: each network once, then a system block per VM. */
-export function infrastructureRadlText(vms: VmView[]): string {
+/**
+ * An infrastructure's RADL: each network once, then a system block per system (its first VM's values:
+ * a RADL document defines each system once, and IM answers the infrastructure's RADL, not one per VM);
+ * with `stored` (an infrastructure made from RADL), its configure recipes and contextualize as IM's
+ * answer carries them.
+ */
+export function infrastructureRadlText(vms: VmView[], stored?: Radl): string {
   const nets = new Map<string, RadlNetwork>();
   const systems: FeatureAspect[] = [];
   for (const vm of vms) {
     const { networks, features } = systemOf(vm, false);
     for (const n of networks) nets.set(n.id, n);
-    systems.push(systemAspect(vm.nodeName, features));
+    if (!systems.some((s) => s.id === vm.nodeName)) systems.push(systemAspect(vm.nodeName, features));
   }
-  return radlText([...nets.values()], systems);
+  return radlText([...nets.values()], systems, stored);
 }

@@ -86,7 +86,8 @@ export interface InfrastructureService {
   removeVms(caller: Caller, infId: string, vmIds: string[], context: boolean, opts?: ChangeOptions): Promise<number>;
   destroy(caller: Caller, infId: string, opts: DestroyRequestOptions): Promise<void>;
   action(caller: Caller, infId: string, action: 'start' | 'stop' | 'reboot'): Promise<void>;
-  reconfigure(caller: Caller, infId: string, vmList?: string[]): Promise<void>;
+  /** `radlText`: IM's RADL body, whose configures and contextualize replace the stored ones. */
+  reconfigure(caller: Caller, infId: string, vmList?: string[], radlText?: string): Promise<void>;
   vmInfo(caller: Caller, infId: string, vmId: string): Promise<VmView>;
   vmAction(caller: Caller, infId: string, vmId: string, action: 'start' | 'stop' | 'reboot'): Promise<void>;
   vmContmsg(caller: Caller, infId: string, vmId: string): Promise<string>;

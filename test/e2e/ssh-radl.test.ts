@@ -3,7 +3,8 @@
  * on the OpenStack simulator in host mode; its `contextualize` block names a recipe per system, and each
  * recipe's Ansible YAML runs ON THE MASTER against the VMs of its system, as a TOSCA Ansible operation
  * does. Each recipe leaves a file on its VMs; `wn` (step 1) finishes on every worker before `front`
- * (step 2) starts (contmsg's times show it).
+ * (step 2) starts (contmsg's times show it). A reconfigure with a JSON RADL body then replaces the front's
+ * recipe, which runs.
  */
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
@@ -98,6 +99,17 @@ describeWithLab('RADL configure recipes through the master, over the REST API', 
     const frontStart = at(/VM \d+ front Standard\.configure: running/);
     expect([wnDone.length, frontStart.length]).toEqual([2, 1]);
     expect(frontStart[0]).toBeGreaterThanOrEqual(Math.max(...wnDone));
+
+    // IM's reconfigure with a (JSON) RADL body: the posted recipe replaces the front's and runs
+    const recipe = '- copy:\n    dest: /root/radl_proof\n    content: "recipe=front-v2 node={{ IM_NODE_NAME }}\\n"\n';
+    const re = await api('PUT', `${infPath}/reconfigure`, { type: 'application/json', body: JSON.stringify([{ class: 'configure', id: 'front', recipes: recipe }]) });
+    expect(re.status).toBe(200);
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((res) => setTimeout(res, 200))) {
+      state = (await api('GET', `${infPath}/state`, { accept: 'application/json' })).json().state.state;
+      if (!['pending', 'running'].includes(state)) break;
+    }
+    expect(state).toBe('configured');
+    expect(nodeFile(front.host, 'radl_proof')).toBe('recipe=front-v2 node=front\n');
     expect((await api('DELETE', infPath)).status).toBe(200);
   });
 }, ['/usr/bin/ansible-playbook']);
