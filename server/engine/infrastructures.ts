@@ -354,7 +354,8 @@ export class InfrastructureServiceImpl implements InfrastructureService {
 
   private async views(inf: InfrastructureRecord): Promise<VmView[]> {
     const key = this.ctx.privateKeyOf(inf);
-    return (await this.ctx.store.listVms(inf.id)).map((v) => this.ctx.vmView(inf, v, key));
+    const creds = this.ctx.credentialsOf(inf);
+    return (await this.ctx.store.listVms(inf.id)).map((v) => this.ctx.vmView(inf, v, key, creds));
   }
 
   private plan(text: string): Promise<Plan> {

@@ -2,6 +2,9 @@ import { systemFeatures, vmRadlJson, vmRadlText, infrastructureRadlText } from '
 import { parseRadl } from '../../radl';
 import type { VmView } from './service';
 import type { ComputePlan } from '../../tosca/plan';
+import type { CloudCredential } from '../../connectors/types';
+import { providerOf } from './context';
+import { judgeTexts, oracleTest } from '../../test/radl/oracle';
 
 const compute: ComputePlan = {
   name: 'front', type: 'tosca.nodes.Compute', count: 1, removalList: [], publicIp: true, networks: [], ports: [], software: [],
@@ -63,4 +66,33 @@ test('a node name that is not a RADL identifier cannot forge a block: it is writ
   expect(radl.systems[0].getValue('state')).toBe('configured');
   expect(radl.systems[0].getValue('cpu.count')).toBe(2);
   expect(parseRadl(infrastructureRadlText([evil, vm])).systems).toHaveLength(2);
+});
+
+describe("IM's instance_name and provider.host/port", () => {
+  const ost: VmView = { ...vm, cloudType: 'OpenStack', instanceName: 'im-inf-front-0', provider: { host: 'keystone.example.org', port: 5000 } };
+
+  test('VM info carries them in text and JSON', () => {
+    const text = vmRadlText(ost);
+    for (const line of ["instance_name = 'im-inf-front-0'", "provider.type = 'OpenStack'", "provider.host = 'keystone.example.org'", 'provider.port = 5000']) {
+      expect(text).toContain(line);
+    }
+    expect(vmRadlJson(ost)[2]).toMatchObject({ instance_name: 'im-inf-front-0', 'provider.host': 'keystone.example.org', 'provider.port': 5000 });
+    // absent where there is nothing to say (the Dummy VM above has no host and no name)
+    expect(vmRadlText(vm)).not.toMatch(/instance_name|provider\.host|provider\.port/);
+  });
+
+  test("provider.host/port come from the credential's host as IM parses it", () => {
+    const cred = (host?: string): CloudCredential => ({ id: 'c', type: 'OpenStack', fields: host === undefined ? {} : { host } });
+    expect(providerOf(cred('https://keystone.example.org:5000/v3'))).toEqual({ host: 'keystone.example.org', port: 5000 });
+    expect(providerOf(cred('http://127.0.0.1/identity'))).toEqual({ host: '127.0.0.1' });
+    expect(providerOf(cred('ramses.i3m.upv.es:2633'))).toEqual({ host: 'ramses.i3m.upv.es', port: 2633 });
+    expect(providerOf(cred())).toBeUndefined();
+    expect(providerOf(cred('::bad url::'))).toBeUndefined();
+    expect(providerOf(undefined)).toBeUndefined();
+  });
+
+  oracleTest('the answers with them parse with grycap/RADL', () => {
+    const texts = [vmRadlText(ost), JSON.stringify(vmRadlJson(ost)), infrastructureRadlText([ost, { ...ost, id: '1' }])];
+    expect(judgeTexts(texts).map((a) => (a.ok ? 'ok' : a.error))).toEqual(['ok', 'ok', 'ok']);
+  });
 });

@@ -1,6 +1,7 @@
 /**
  * IM's RADL rendering of deployed VMs (doc/source/radl.rst): `network` blocks and a `system`
- * block per VM with net_interface.N.{connection,ip}, state, instance_id, provider.type and the
+ * block per VM with net_interface.N.{connection,ip}, state, instance_id, instance_name,
+ * provider.{type,host,port} and the
  * admin credentials. The JSON form uses IM's conventions: "class" and "id", sizes in bytes.
  */
 import type { VmSizeInfo } from '../../connectors/types';
@@ -71,7 +72,10 @@ function systemOf(vm: VmView, withKey = true): { networks: RadlNetwork[]; featur
   }
   features.push(['state', vm.state]);
   if (vm.instanceId) features.push(['instance_id', vm.instanceId]);
+  if (vm.instanceName) features.push(['instance_name', vm.instanceName]);
   features.push(['provider.type', vm.cloudType]);
+  if (vm.provider) features.push(['provider.host', vm.provider.host]);
+  if (vm.provider?.port !== undefined) features.push(['provider.port', vm.provider.port]);
   return { networks, features };
 }
 

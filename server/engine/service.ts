@@ -34,6 +34,10 @@ export interface VmView {
   cloudId: string;
   cloudType: string;
   instanceId?: string;
+  /** The name the cloud knows the VM by (IM's `instance_name`), where the connector names VMs. */
+  instanceName?: string;
+  /** The cloud's server as the VM's credential names it (IM's `provider.host` / `provider.port`). */
+  provider?: { host: string; port?: number };
   privateIps: string[];
   publicIps: string[];
   /** Admin user and private key for SSH (returned to the owner only, as IM does). */

@@ -100,6 +100,12 @@ describeWithLab('RADL configure recipes through the master, over the REST API', 
     expect([wnDone.length, frontStart.length]).toEqual([2, 1]);
     expect(frontStart[0]).toBeGreaterThanOrEqual(Math.max(...wnDone));
 
+    // VM info as IM writes it: the cloud's name of the VM and the cloud's server
+    const info = await api('GET', `${infPath}/vms/${front.imVmId}`, { accept: 'text/plain' });
+    expect(info.text).toMatch(new RegExp(`instance_name = 'im-[^']*-front-${front.imVmId}'`));
+    expect(info.text).toContain("provider.type = 'OpenStack'");
+    expect(info.text).toContain("provider.host = '127.0.0.1'");
+
     // IM's reconfigure with a (JSON) RADL body: the posted recipe replaces the front's and runs
     const recipe = '- copy:\n    dest: /root/radl_proof\n    content: "recipe=front-v2 node={{ IM_NODE_NAME }}\\n"\n';
     const re = await api('PUT', `${infPath}/reconfigure`, { type: 'application/json', body: JSON.stringify([{ class: 'configure', id: 'front', recipes: recipe }]) });
