@@ -9,4 +9,4 @@ export { parseRadl } from './parser';
 export { parseRadlJson, dumpRadlJson, radlToSimple, featuresToSimple, type Simple } from './json';
 export { unitToValue } from './units';
 export { dumpRadlText, featuresText, radlName, radlString } from './text';
-export { mergeRadl } from './merge';
+export { mergeRadl, mergeReconfigure } from './merge';

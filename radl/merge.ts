@@ -44,3 +44,14 @@ export function mergeRadl(base: Radl, posted: Radl, file = 'radl'): Radl {
   out.contextualize.update(posted.contextualize);
   return out;
 }
+
+/**
+ * IM's Reconfigure with a RADL body: the posted configures replace (or add to) the infrastructure's, its
+ * contextualize updates the stored one; everything else posted (systems, deploys) is ignored, as IM does.
+ */
+export function mergeReconfigure(base: Radl, posted: Radl): Radl {
+  const out = mergeRadl(base, new Radl());
+  for (const c of posted.configures) if (!c.reference) replaceOrAdd(out.configures, c, (x) => x.name);
+  out.contextualize.update(posted.contextualize);
+  return out;
+}

@@ -114,6 +114,8 @@ export interface OperationPlan {
     /** Absolute URL when the artifact was given relative to an imported file reached by URL. */
     url?: string;
     dependencies?: string[];
+    /** The artifact's text given in the document itself (a RADL configure recipe); read instead of `path`. */
+    content?: string;
   };
   inputs: Record<string, PlanValue>;
 }

@@ -10,4 +10,3 @@ export class ApiError extends ImError {
   }
 }
 
-export const RADL_NOT_SUPPORTED = 'RADL is not supported yet, send TOSCA (text/yaml)';

@@ -3,7 +3,7 @@
  * text is from Content-Type, as IM's parse_deployment does (see templateBody).
  */
 import type { Request, RequestHandler } from 'express';
-import { ApiError, RADL_NOT_SUPPORTED } from './api-error';
+import { ApiError } from './api-error';
 import { InvalidInputError } from '../errors';
 import { dumpRadlText, parseRadl, parseRadlJson, RadlError } from '../../radl';
 import { mediaTypes } from './media';
@@ -61,9 +61,4 @@ export function templateBody(req: Request): string {
     if (e instanceof RadlError) throw new InvalidInputError(`Error parsing RADL: ${e.message}`);
     throw e;
   }
-}
-
-/** Reconfigure may carry RADL to update the configuration; an empty body just re-runs it. */
-export function requireNoRadl(req: Request): void {
-  if (bodyText(req).trim() !== '') throw new ApiError(415, RADL_NOT_SUPPORTED);
 }

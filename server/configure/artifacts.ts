@@ -81,6 +81,7 @@ export class ArtifactStore {
   }
 
   private async read(impl: NonNullable<OperationPlan['implementation']>): Promise<Buffer> {
+    if (impl.content !== undefined) return Buffer.from(impl.content);
     const { inline = {}, importMap = {}, importMapDir = '.', baseDir, allowDownload = true } = this.sources;
     for (const k of [impl.path, impl.url]) if (k !== undefined && inline[k] !== undefined) return Buffer.from(inline[k]);
     const url = impl.url ?? (isUrl(impl.path) ? impl.path : undefined);

@@ -5,6 +5,7 @@
 import * as crypto from 'crypto';
 import type { CloudConnector, CloudCredential } from '../../connectors/types';
 import { connectorFor } from '../../connectors/registry';
+import { vmName } from '../../connectors/shared/naming';
 import { credentialSecrets, maskingConnector } from '../../lib/redact';
 import type { ComputePlan, Plan } from '../../tosca/plan';
 import type { InfrastructureRecord, Store, VmRecord } from '../store/types';
@@ -100,8 +101,10 @@ export class EngineContext {
     return compute?.os.credentials?.user || DEFAULT_ADMIN_USER;
   }
 
-  vmView(inf: InfrastructureRecord, vm: VmRecord, privateKey?: string): VmView {
+  /** @param creds the infrastructure's credentials, when the caller opened them already (lists of VMs) */
+  vmView(inf: InfrastructureRecord, vm: VmRecord, privateKey?: string, creds?: CloudCredential[]): VmView {
     const compute = computeOf(inf.plan, vm.nodeName);
+    const provider = providerOf((creds ?? this.credentialsOf(inf)).find((c) => c.id === vm.cloudId));
     return {
       id: vm.id,
       infrastructureId: inf.id,
@@ -110,12 +113,30 @@ export class EngineContext {
       cloudId: vm.cloudId,
       cloudType: vm.cloudType,
       instanceId: vm.handle?.instanceId,
+      ...(vm.handle && NAMED_BY_CONNECTOR.has(vm.cloudType.toLowerCase()) ? { instanceName: vmName(inf.id, vm.nodeName, vm.id) } : {}),
+      ...(provider ? { provider } : {}),
       privateIps: vm.privateIps,
       publicIps: vm.publicIps,
       credentials: { username: this.adminUser(compute), privateKey: privateKey ?? this.privateKeyOf(inf) },
       system: sizedFeatures(compute ? systemFeatures(compute) : {}, vm.handle?.size),
       contmsg: vm.contmsg,
     };
+  }
+}
+
+/** Clouds whose connector names each VM with connectors/shared/naming's vmName (server name, EC2 Name tag). */
+const NAMED_BY_CONNECTOR = new Set(['openstack', 'ec2']);
+
+/** IM's provider.host/port: the server of the credential's `host` (a URL, or host[:port]); none without one. */
+export function providerOf(cred: CloudCredential | undefined): { host: string; port?: number } | undefined {
+  const raw = cred?.fields.host?.trim();
+  if (!raw) return undefined;
+  try {
+    const url = new URL(raw.includes('://') ? raw : `http://${raw}`);
+    if (!url.hostname) return undefined;
+    return url.port ? { host: url.hostname, port: Number(url.port) } : { host: url.hostname };
+  } catch {
+    return undefined;
   }
 }
 

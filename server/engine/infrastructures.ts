@@ -15,8 +15,8 @@ import { liveVms, planWithLiveCounts, type EngineContext } from './context';
 import { stateView } from './state';
 import { evaluateOutputs } from './outputs';
 import { infrastructureRadlText } from './radl';
-import { assertVmCap, mergeTemplates, planOrReject, templateWithCountsCached } from './templates';
-import { isRadlText, radlAdditions } from './radl-plan';
+import { assertVmCap, mergeTemplates, planOrReject, reconfigureTemplate, templateWithCountsCached } from './templates';
+import { isRadlText, parseRadlOrReject, radlAdditions } from './radl-plan';
 import { cloudForImage } from './image-cloud';
 import { generateSshKeyPair } from '../configure/keys';
 import { exportInfrastructure, importedPlan, importedVms, parseExport } from './transfer';
@@ -113,7 +113,7 @@ export class InfrastructureServiceImpl implements InfrastructureService {
 
   async radl(caller: Caller, infId: string): Promise<string> {
     const inf = await this.owned(caller, infId);
-    return infrastructureRadlText(await this.views(inf));
+    return await infrastructureRadlText(await this.views(inf), isRadlText(inf.template) ? parseRadlOrReject(inf.template) : undefined);
   }
 
   async vmInfo(caller: Caller, infId: string, vmId: string): Promise<VmView> {
@@ -291,16 +291,22 @@ export class InfrastructureServiceImpl implements InfrastructureService {
     await this.runAction(inf, caller, { action, vmIds: [vmId] });
   }
 
-  async reconfigure(caller: Caller, infId: string, vmList?: string[]): Promise<void> {
+  async reconfigure(caller: Caller, infId: string, vmList?: string[], radlText?: string): Promise<void> {
     const inf = await this.mutable(caller, infId);
     const vms = liveVms(await this.ctx.store.listVms(infId));
     for (const id of vmList ?? []) if (!vms.some((v) => v.id === id)) throw new VmNotFoundError(infId, id);
     const targets = vms.filter((v) => v.state === 'running' && (!vmList || vmList.includes(v.id)));
+    // IM: a RADL body's configures and contextualize replace the stored ones before the run
+    let updated: { template: string; plan: Plan } | undefined;
+    if (radlText !== undefined) {
+      const template = reconfigureTemplate(inf.template, radlText);
+      updated = { template, plan: planWithLiveCounts(await this.plan(template), vms) };
+    }
     // IM resets the configured flags at once and contextualises in the background.
     await this.ctx.store.enqueueJob(
       { infrastructureId: infId, kind: 'configure', payload: vmList ? { vmIds: vmList } : { full: true } },
       {
-        patch: { phase: 'configuring', credentials: this.mergedSealed(inf, caller) },
+        patch: { phase: 'configuring', credentials: this.mergedSealed(inf, caller), ...updated },
         vmChanges: targets.map((v) => ({ vmId: v.id, patch: { configured: null } })),
       },
     );
@@ -348,7 +354,8 @@ export class InfrastructureServiceImpl implements InfrastructureService {
 
   private async views(inf: InfrastructureRecord): Promise<VmView[]> {
     const key = this.ctx.privateKeyOf(inf);
-    return mapInSlices(await this.ctx.store.listVms(inf.id), (v) => this.ctx.vmView(inf, v, key));
+    const creds = this.ctx.credentialsOf(inf);
+    return mapInSlices(await this.ctx.store.listVms(inf.id), (v) => this.ctx.vmView(inf, v, key, creds));
   }
 
   private plan(text: string): Promise<Plan> {

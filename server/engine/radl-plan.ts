@@ -4,10 +4,12 @@
  * to networks; a connection to an `outbound = 'yes'` network asks for a public IP, so the floating-IP policy
  * applies unchanged), `deploy` lines give the counts and the cloud id, networks keep their provider_id.
  * Sizes follow IM's reading: memory in decimal megabytes (getValue('M')), disks in gigabytes.
+ * `configure` recipes become Ansible software nodes in contextualize order (./radl-configure).
  */
 import { FeatureAspect, parseRadl, RadlError, type Radl } from '../../radl';
 import type { ComputePlan, NetworkPlan, Plan, PortRule } from '../../tosca/plan';
 import { InvalidInputError } from '../errors';
+import { radlConfigureSoftware } from './radl-configure';
 
 const KEYWORD_LINE = /^\s*(network|system|configure|contextualize|deploy|description|ansible)(\s|\(|$)/;
 
@@ -116,14 +118,15 @@ export function radlToPlan(radl: Radl): Plan {
     if (cidr) p.cidr = cidr;
     return p;
   });
-  const recipes = radl.configures.filter((c) => c.recipes !== null).map((c) => c.name);
-  const warnings = recipes.length
-    ? [`RADL configure recipes are not run by this server yet (${recipes.join(', ')}): the VMs are deployed without them`]
-    : undefined;
+  // deploy order: the systems as their first deploy line names them
+  const deployed = [...counts.keys()];
+  const { software, warnings } = radlConfigureSoftware(radl, deployed);
+  for (const c of computes) c.software = software.filter((s) => s.host === c.name).map((s) => s.name);
   return {
-    ...(warnings ? { warnings } : {}),
-    toscaVersion: 'radl', inputs: {}, nodes: computes.map((c) => ({ name: c.name, type: c.type, properties: {} })),
-    computes, software: [], volumes: [], networks, order: computes.map((c) => c.name), outputs: {}, elastic: [],
+    ...(warnings.length ? { warnings } : {}),
+    toscaVersion: 'radl', inputs: {},
+    nodes: [...computes, ...software].map((n) => ({ name: n.name, type: n.type, properties: {} })),
+    computes, software, volumes: [], networks, order: [...computes, ...software].map((n) => n.name), outputs: {}, elastic: [],
   };
 }
 

@@ -1,6 +1,7 @@
 /**
  * IM's RADL rendering of deployed VMs (doc/source/radl.rst): `network` blocks and a `system`
- * block per VM with net_interface.N.{connection,ip}, state, instance_id, provider.type and the
+ * block per VM with net_interface.N.{connection,ip}, state, instance_id, instance_name,
+ * provider.{type,host,port} and the
  * admin credentials. The JSON form uses IM's conventions: "class" and "id", sizes in bytes.
  */
 import type { VmSizeInfo } from '../../connectors/types';
@@ -72,7 +73,10 @@ function systemOf(vm: VmView, withKey = true): { networks: RadlNetwork[]; featur
   }
   features.push(['state', vm.state]);
   if (vm.instanceId) features.push(['instance_id', vm.instanceId]);
+  if (vm.instanceName) features.push(['instance_name', vm.instanceName]);
   features.push(['provider.type', vm.cloudType]);
+  if (vm.provider) features.push(['provider.host', vm.provider.host]);
+  if (vm.provider?.port !== undefined) features.push(['provider.port', vm.provider.port]);
   return { networks, features };
 }
 
@@ -95,10 +99,14 @@ function systemAspect(id: string, features: Feature[]): FeatureAspect {
   return s;
 }
 
-function radlText(networks: RadlNetwork[], systems: FeatureAspect[]): string {
+function radlText(networks: RadlNetwork[], systems: FeatureAspect[], stored?: Radl): string {
   const radl = new Radl();
   radl.networks.push(...networks.map(networkAspect));
   radl.systems.push(...systems);
+  if (stored) {
+    radl.configures.push(...stored.configures);
+    radl.contextualize.update(stored.contextualize);
+  }
   return dumpRadlText(radl).trimEnd() + '\n';
 }
 
@@ -116,21 +124,22 @@ export function vmRadlJson(vm: VmView): object[] {
 }
 
 /**
- * Every VM of an infrastructure: each network once, then a system block per VM. Built `slice` VMs
- * at a time with the event loop free in between: GET …/radl of 1,000 VMs is ~100 ms of CPU.
+ * An infrastructure's RADL: each network once, then a system block per system (its first VM's values:
+ * a RADL document defines each system once, and IM answers the infrastructure's RADL, not one per VM);
+ * with `stored` (an infrastructure made from RADL), its configure recipes and contextualize as IM's
+ * answer carries them. The VMs are read `slice` at a time with the event loop free in between
+ * (an infrastructure has up to 1,000 VMs).
  */
-export async function infrastructureRadlText(vms: VmView[], slice = 100): Promise<string> {
+export async function infrastructureRadlText(vms: VmView[], stored?: Radl, slice = 100): Promise<string> {
   const nets = new Map<string, RadlNetwork>();
-  const systems = await mapInSlices(vms, (vm) => {
+  const seen = new Set<string>();
+  const systems = (await mapInSlices(vms, (vm) => {
     const { networks, features } = systemOf(vm, false);
     for (const n of networks) nets.set(n.id, n);
+    if (seen.has(vm.nodeName)) return undefined;
+    seen.add(vm.nodeName);
     return systemAspect(vm.nodeName, features);
-  }, slice);
-  const texts = [radlText([...nets.values()], systems.slice(0, slice)).trimEnd()];
-  for (let i = slice; i < systems.length; i += slice) {
-    await yieldToLoop();
-    texts.push(radlText([], systems.slice(i, i + slice)).trimEnd());
-  }
-  return texts.join('\n\n') + '\n';
+  }, slice)).filter((s) => s !== undefined);
+  return radlText([...nets.values()], systems, stored);
 }
 

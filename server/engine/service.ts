@@ -34,6 +34,10 @@ export interface VmView {
   cloudId: string;
   cloudType: string;
   instanceId?: string;
+  /** The name the cloud knows the VM by (IM's `instance_name`), where the connector names VMs. */
+  instanceName?: string;
+  /** The cloud's server as the VM's credential names it (IM's `provider.host` / `provider.port`). */
+  provider?: { host: string; port?: number };
   privateIps: string[];
   publicIps: string[];
   /** Admin user and private key for SSH (returned to the owner only, as IM does). */
@@ -86,7 +90,8 @@ export interface InfrastructureService {
   removeVms(caller: Caller, infId: string, vmIds: string[], context: boolean, opts?: ChangeOptions): Promise<number>;
   destroy(caller: Caller, infId: string, opts: DestroyRequestOptions): Promise<void>;
   action(caller: Caller, infId: string, action: 'start' | 'stop' | 'reboot'): Promise<void>;
-  reconfigure(caller: Caller, infId: string, vmList?: string[]): Promise<void>;
+  /** `radlText`: IM's RADL body, whose configures and contextualize replace the stored ones. */
+  reconfigure(caller: Caller, infId: string, vmList?: string[], radlText?: string): Promise<void>;
   vmInfo(caller: Caller, infId: string, vmId: string): Promise<VmView>;
   vmAction(caller: Caller, infId: string, vmId: string, action: 'start' | 'stop' | 'reboot'): Promise<void>;
   vmContmsg(caller: Caller, infId: string, vmId: string): Promise<string>;

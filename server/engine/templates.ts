@@ -17,7 +17,7 @@ import { MAX_COUNT } from '../../tosca/plan/compute';
 export function assertVmCap(total: number, what: string): void {
   if (total > MAX_COUNT) throw new InvalidInputError(`${what}: an infrastructure has at most ${MAX_COUNT} VMs (asked for ${total})`);
 }
-import { dumpRadlText, mergeRadl, RadlError } from '../../radl';
+import { dumpRadlText, mergeRadl, mergeReconfigure, RadlError } from '../../radl';
 import { isRadlText, parseRadlOrReject, radlToPlan } from './radl-plan';
 
 export type Planner = (text: string, opts?: PlanOptions) => Promise<Plan>;
@@ -102,6 +102,17 @@ export function mergeTemplates(oldText: string, newText: string): string {
   const imports = newDoc.get('imports', true);
   if (imports && !oldDoc.has('imports')) oldDoc.set('imports', imports);
   return oldDoc.toString();
+}
+
+/** Reconfigure with a RADL body (IM): its configures and contextualize update the stored RADL. */
+export function reconfigureTemplate(oldText: string, radlText: string): string {
+  if (!isRadlText(oldText)) throw new InvalidInputError('Reconfigure with RADL needs an infrastructure created with RADL');
+  try {
+    return dumpRadlText(mergeReconfigure(parseRadlOrReject(oldText), parseRadlOrReject(radlText)));
+  } catch (e) {
+    if (e instanceof RadlError) throw new InvalidInputError(`Error parsing RADL: ${e.message}`);
+    throw e;
+  }
 }
 
 /**

@@ -185,8 +185,15 @@ describe('IM REST API over the fake service', () => {
       expect(service.calls.at(-1)).toEqual(['reconfigure', expect.any(String), id, ['0', '1']]);
       const badList = await call(url, 'PUT', `/infrastructures/${id}/reconfigure?vm_list=a`, { auth: ANN });
       expect([badList.status, badList.text]).toEqual([400, 'Incorrect vm_list format.']);
-      const radl = await call(url, 'PUT', `/infrastructures/${id}/reconfigure`, { auth: ANN, type: 'text/plain', body: 'configure front ()' });
-      expect(radl.status).toBe(415);
+      // IM: a RADL body (text or JSON) updates the configuration, handed on as canonical RADL text
+      const radl = await call(url, 'PUT', `/infrastructures/${id}/reconfigure`, { auth: ANN, type: 'text/plain', body: 'configure front (\n@begin\n- debug: msg=hi\n@end\n)' });
+      expect(radl.status).toBe(200);
+      expect(service.calls.at(-1)).toEqual(['reconfigure', expect.any(String), id, undefined, expect.stringMatching(/configure front \(\s*@begin\s*- debug: msg=hi\s*@end/)]);
+      const json = await call(url, 'PUT', `/infrastructures/${id}/reconfigure`, { auth: ANN, type: 'application/json', body: '[{"class":"configure","id":"front","recipes":"- debug: msg=hi\\n"}]' });
+      expect(json.status).toBe(200);
+      expect(service.calls.at(-1)![4]).toMatch(/configure front \(\s*@begin\s*- debug: msg=hi\s*@end/);
+      const bad = await call(url, 'PUT', `/infrastructures/${id}/reconfigure`, { auth: ANN, type: 'text/plain', body: 'configure front (' });
+      expect([bad.status, bad.text]).toEqual([400, expect.stringMatching(/^Error reconfiguring infrastructure: Error parsing RADL: radl:1:\d+/)]);
     });
 
     it('destroys with force, async and release_floating_ips', async () => {

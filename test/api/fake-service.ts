@@ -115,8 +115,8 @@ export class FakeService implements InfrastructureService {
     const inf = this.get(caller, id);
     for (const vm of inf.vms.keys()) inf.vms.set(vm, action === 'stop' ? 'stopped' : 'configured');
   }
-  async reconfigure(caller: Caller, id: string, vmList?: string[]): Promise<void> {
-    this.calls.push(['reconfigure', caller.owner, id, vmList]);
+  async reconfigure(caller: Caller, id: string, vmList?: string[], radlText?: string): Promise<void> {
+    this.calls.push(['reconfigure', caller.owner, id, vmList, ...(radlText === undefined ? [] : [radlText])]);
     this.get(caller, id);
   }
   async vmInfo(caller: Caller, id: string, vmId: string): Promise<VmView> {

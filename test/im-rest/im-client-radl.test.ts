@@ -79,7 +79,7 @@ describe('im_client RADL commands', () => {
 });
 
 describe('RADL configure recipes', () => {
-  test('are kept but not run yet, and contmsg says so', async () => {
+  test('are kept and handed to the configuration as an Ansible step (no more "not run" warning)', async () => {
     const radl = `${imTestFile('test_simple.radl').replace('contextualize ()', '')}
 configure front (
 @begin
@@ -93,7 +93,7 @@ contextualize ( system front configure front )`;
     expect(r.status).toBe(200);
     const id = r.text.split('/').pop()!;
     const msg = await call(server.url, 'GET', `/infrastructures/${id}/contmsg`, { auth: AUTH, accept: '*/*' });
-    expect(msg.text).toContain('Warning: RADL configure recipes are not run by this server yet (front)');
+    expect(msg.text).not.toContain('not run by this server');
     const stored = await call(server.url, 'GET', `/infrastructures/${id}/radl`, { auth: AUTH, accept: '*/*' });
     expect(stored.status).toBe(200);
     expect((await call(server.url, 'DELETE', `/infrastructures/${id}`, { auth: AUTH, accept: '*/*' })).status).toBe(200);

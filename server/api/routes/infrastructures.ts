@@ -3,7 +3,7 @@ import { Router, type Request } from 'express';
 import type { InfrastructureService } from '../../engine/service';
 import { InvalidInputError } from '../../errors';
 import { ApiError } from '../api-error';
-import { bodyText, requireNoRadl, templateBody } from '../body';
+import { bodyText, templateBody } from '../body';
 import { infrastructureUri, vmUri } from '../base-url';
 import type { EndpointFactory } from '../endpoint';
 import { flag, queryString } from '../flags';
@@ -97,9 +97,9 @@ export function infrastructureRoutes(service: InfrastructureService, endpoint: E
   }
 
   r.put('/infrastructures/:infId/reconfigure', endpoint('Error reconfiguring infrastructure', async ({ req, res, caller, params }) => {
-    requireNoRadl(req);
     const vmList = parseVmList(queryString(req, 'vm_list'));
-    await service.reconfigure(caller, params.infId, vmList);
+    // an empty body just re-runs the configuration; RADL (text or JSON) updates it first
+    await service.reconfigure(caller, params.infId, vmList, bodyText(req).trim() === '' ? undefined : templateBody(req));
     sendEmpty(res, { InfID: params.infId });
   }));
 

@@ -116,7 +116,8 @@ async function finishPhase(ctx: EngineContext, infId: string, vms: VmRecord[]): 
   if (vms.length > 0 && vms.every((v) => v.state === 'failed')) phase = 'failed';
   else if (vms.some((v) => v.configured === false)) phase = 'unconfigured';
   const key = ctx.privateKeyOf(inf);
-  const views = vms.map((v) => ctx.vmView(inf, v, key));
+  const creds = ctx.credentialsOf(inf);
+  const views = vms.map((v) => ctx.vmView(inf, v, key, creds));
   const outputs = evaluateOutputs({ plan: inf.plan, vmsOf: (node) => views.filter((v) => v.nodeName === node) });
   await ctx.store.updateInfrastructure(infId, { phase, outputs });
 }
