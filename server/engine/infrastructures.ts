@@ -18,7 +18,7 @@ import { infrastructureRadlText } from './radl';
 import { assertVmCap, mergeTemplates, planOrReject, templateWithCountsCached } from './templates';
 import { isRadlText, radlAdditions } from './radl-plan';
 import { cloudForImage } from './image-cloud';
-import { generateSshKeyPair } from '../configure/keys';
+import { takeSshKeyPair } from '../configure/keys';
 import { exportInfrastructure, importedPlan, importedVms, parseExport } from './transfer';
 import { Cancelled } from './runner';
 import { KeyedSerial } from '../../lib/async';
@@ -133,7 +133,7 @@ export class InfrastructureServiceImpl implements InfrastructureService {
     const placement = this.place(plan.computes, caller.credentials);
     if (opts.dryRun) return JSON.stringify(dryRunSummary(plan, placement));
     const id = crypto.randomUUID();
-    const keys = generateSshKeyPair();
+    const keys = takeSshKeyPair();
     const vms: NewVm[] = [];
     for (const c of plan.computes) for (let i = 0; i < c.count; i++) vms.push(newVm(c.name, placement.get(c.name)!));
     const { job } = await this.ctx.store.createInfrastructure(
