@@ -87,7 +87,11 @@ export class PostgresStore extends PgJobs implements Store {
   }
 
   async listInfrastructureIds(owner: string) {
-    const rows = await this.db.all<{ id: string }>(`SELECT i.id FROM infrastructures i WHERE ${OWNED} ORDER BY i.created_at, i.id`, [owner, owner]);
+    // Two index scans (the owner's own rows: index-only on (owner, created_at, id); shared ones), no wide rows read.
+    const rows = await this.db.all<{ id: string }>(
+      `SELECT id FROM (SELECT id, created_at FROM infrastructures WHERE owner = ?
+          UNION SELECT i.id, i.created_at FROM infrastructure_owners o JOIN infrastructures i ON i.id = o.infrastructure_id WHERE o.owner = ?) x
+        ORDER BY created_at, id`, [owner, owner]);
     return rows.map((r) => r.id);
   }
 
@@ -125,6 +129,20 @@ export class PostgresStore extends PgJobs implements Store {
   }
 
   // ---- VMs --------------------------------------------------------------------------------------
+
+  async getInfrastructureState(id: string) {
+    // One round trip: the state poll is the hottest read, and a second query doubled its latency.
+    const row = await this.db.get(
+      `SELECT i.owner, i.phase, (SELECT json_agg(json_build_object('id', o.owner, 'username', o.username) ORDER BY o.position)
+          FROM infrastructure_owners o WHERE o.infrastructure_id = i.id) AS owners_json,
+        (SELECT json_agg(json_build_array(v.id, v.state, v.configured, v.removing) ORDER BY v.seq)
+          FROM vms v WHERE v.infrastructure_id = i.id) AS vms_json
+        FROM infrastructures i WHERE i.id = ?`, [id]);
+    if (!row) return undefined;
+    const vms = ((row.vms_json ?? []) as Array<[string, VmRecord['state'], number | null, number]>).map(([vmId, state, configured, removing]) => (
+      { id: vmId, state, configured: configured === null ? null : Number(configured) === 1, removing: Number(removing) === 1 }));
+    return { owner: String(row.owner), owners: (row.owners_json ?? undefined) as OwnerEntry[] | undefined, phase: String(row.phase) as InfrastructureRecord['phase'], vms };
+  }
 
   async listVms(infrastructureId: string) {
     return (await this.db.all('SELECT * FROM vms WHERE infrastructure_id = ? ORDER BY seq', [infrastructureId])).map(toVm);

@@ -145,6 +145,13 @@ export class SqliteStore implements Store {
 
   // ---- VMs --------------------------------------------------------------------------------------
 
+  async getInfrastructureState(id: string) {
+    const inf = this.infs.get(id);
+    if (!inf) return undefined;
+    const vms = (await this.listVms(id)).map(({ id: vmId, state, configured, removing }) => ({ id: vmId, state, configured, removing }));
+    return { owner: inf.owner, owners: inf.owners?.map((o) => ({ ...o })), phase: inf.phase, vms };
+  }
+
   async listVms(infrastructureId: string) {
     const map = this.vms.get(infrastructureId);
     return map ? [...map.values()].map((v) => ({ ...v })) : [];
