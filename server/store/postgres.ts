@@ -12,7 +12,7 @@ import { PgDb } from './postgres-db';
 import { migratePg } from './postgres-migrations';
 import { PgJobs } from './postgres-jobs';
 import {
-  BUDGET_REFUND, INF_INSERT, LEASE_CLAIM, LEASE_RELEASE, VM_INSERT, infInsertValues, infPatchSql, newVmRecords, now, toInfrastructure, toVm, takeBudgetIn, vmInsertValues, vmPatchSql, type Row,
+  BUDGET_REFUND, INF_INSERT, LEASE_CLAIM, LEASE_RELEASE, VM_INSERT, infInsertValues, infPatchSql, newVmRecords, now, toInfrastructureLazyPlan, toVm, takeBudgetIn, vmInsertValues, vmPatchSql, type Row,
 } from './rows';
 
 /** The infrastructure row with its owners (JSON, in order; null while the creator is the only one). */
@@ -20,26 +20,9 @@ const INF_SELECT = `SELECT i.*, (SELECT json_agg(json_build_object('id', o.owner
   FROM infrastructure_owners o WHERE o.infrastructure_id = i.id) AS owners_json FROM infrastructures i`;
 
 function withOwners(r: Row): InfrastructureRecord {
-  // The plan is parsed when first read: the hot reads (state, VM lists, ownership) never read it.
-  const planText = String(r.plan);
-  const inf = toInfrastructure({ ...r, plan: 'null' });
-  lazyJson(inf, 'plan', planText);
+  const inf = toInfrastructureLazyPlan(r);
   if (r.owners_json) inf.owners = r.owners_json as OwnerEntry[];
   return inf;
-}
-
-/** Defines `obj[key]` as JSON.parse(text) on first read (or the value first written), then a plain property. */
-function lazyJson<T extends object>(obj: T, key: keyof T & string, text: string): void {
-  const settle = (value: unknown) => {
-    Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
-    return value;
-  };
-  Object.defineProperty(obj, key, {
-    enumerable: true,
-    configurable: true,
-    get: () => settle(JSON.parse(text)),
-    set: (value: unknown) => void settle(value),
-  });
 }
 
 export class PostgresStore extends PgJobs implements Store {

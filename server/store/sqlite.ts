@@ -11,7 +11,7 @@ import {
 import { SqliteDb } from './sqlite-db';
 import { migrate } from './migrations';
 import {
-  BUDGET_REFUND, INF_INSERT, LEASE_CLAIM, LEASE_RELEASE, VM_INSERT, infInsertValues, infPatchSql, newVmRecords, now, ownerIds, queuedJob, toInfrastructure, toJob, toVm,
+  BUDGET_REFUND, INF_INSERT, LEASE_CLAIM, LEASE_RELEASE, VM_INSERT, infInsertValues, infPatchSql, newVmRecords, now, ownerIds, queuedJob, toInfrastructureLazyPlan, toJob, toVm,
   finishJobSql, readJob, readOpenJobs, takeBudgetIn, vmInsertValues, vmPatchSql,
 } from './rows';
 
@@ -44,7 +44,7 @@ export class SqliteStore implements Store {
       owners.set(id, [...(owners.get(id) ?? []), { id: String(r.owner), username: String(r.username) }]);
     }
     for (const row of await this.db.all('SELECT * FROM infrastructures ORDER BY created_at, id')) {
-      const inf = toInfrastructure(row);
+      const inf = toInfrastructureLazyPlan(row);
       if (owners.has(inf.id)) inf.owners = owners.get(inf.id);
       this.infs.set(inf.id, inf);
       this.vms.set(inf.id, new Map());
