@@ -21,6 +21,60 @@ export function generateSshKeyPair(comment = 'tosca-im'): SshKeyPair {
   }
 }
 
+/**
+ * A few key pairs made ahead of time, so a create does not pay for key generation on the request path:
+ * take() hands out a pooled pair (each pair once: it leaves the pool) and starts refilling in the
+ * background — one pair at a time with the asynchronous generator (the libuv thread pool), the guard
+ * above applied to every pair; at most `size` pairs are kept. An empty pool (a burst) falls back to
+ * generateSshKeyPair, so take() never waits.
+ */
+export class SshKeyPool {
+  private readonly pairs: SshKeyPair[] = [];
+  private filling: Promise<void> | undefined;
+
+  constructor(private readonly size = 8, private readonly comment = 'tosca-im') {}
+
+  take(): SshKeyPair {
+    const pair = this.pairs.shift() ?? generateSshKeyPair(this.comment);
+    this.fill();
+    return pair;
+  }
+
+  /** Pairs ready now (for tests and metrics). */
+  get ready(): number {
+    return this.pairs.length;
+  }
+
+  /** Starts filling (idempotent: one filler at a time); resolves when the pool is full. */
+  fill(): Promise<void> {
+    if (this.filling) return this.filling;
+    if (this.pairs.length >= this.size) return Promise.resolve();
+    this.filling = new Promise((resolve) => {
+      const next = (): void => {
+        if (this.pairs.length >= this.size) {
+          this.filling = undefined;
+          resolve();
+          return;
+        }
+        utils.generateKeyPair('ed25519', { comment: this.comment }, (err, kp) => {
+          // A failed or unusable draw is simply drawn again (the 1-in-256 defect described above).
+          if (!err && isUsableEd25519(kp.private, kp.public)) this.pairs.push({ privateKey: kp.private, publicKey: kp.public.trim() });
+          next();
+        });
+      };
+      next();
+    });
+    return this.filling;
+  }
+}
+
+const defaultPool = new SshKeyPool();
+
+/** The per-infrastructure key pair for a create: from the shared pool (see SshKeyPool). */
+export function takeSshKeyPair(): SshKeyPair {
+  return defaultPool.take();
+}
+
 const ED25519_PUBLIC_BYTES = 32;
 
 /** Both halves parse, and the public key is a whole ed25519 key (not one shortened by a dropped zero byte). */

@@ -18,7 +18,7 @@ import { infrastructureRadlText } from './radl';
 import { assertVmCap, mergeTemplates, planOrReject, reconfigureTemplate, templateWithCountsCached } from './templates';
 import { isRadlText, parseRadlOrReject, radlAdditions } from './radl-plan';
 import { cloudForImage } from './image-cloud';
-import { generateSshKeyPair } from '../configure/keys';
+import { takeSshKeyPair } from '../configure/keys';
 import { exportInfrastructure, importedPlan, importedVms, parseExport } from './transfer';
 import { Cancelled } from './runner';
 import { KeyedSerial, mapInSlices } from '../../lib/async';
@@ -83,8 +83,9 @@ export class InfrastructureServiceImpl implements InfrastructureService {
   }
 
   async state(caller: Caller, infId: string): Promise<StateView> {
-    const inf = await this.owned(caller, infId);
-    return stateView(await this.ctx.store.listVms(infId), inf.phase);
+    // One read (owners, phase and VM states), checked as owned() checks the whole record.
+    const row = allowed(caller, infId, UUID.test(infId) ? await this.ctx.store.getInfrastructureState(infId) : undefined);
+    return stateView(row.vms, row.phase);
   }
 
   async contmsg(caller: Caller, infId: string, headerOnly: boolean): Promise<string> {
@@ -133,7 +134,7 @@ export class InfrastructureServiceImpl implements InfrastructureService {
     const placement = this.place(plan.computes, caller.credentials);
     if (opts.dryRun) return JSON.stringify(dryRunSummary(plan, placement));
     const id = crypto.randomUUID();
-    const keys = generateSshKeyPair();
+    const keys = takeSshKeyPair();
     const vms: NewVm[] = [];
     for (const c of plan.computes) for (let i = 0; i < c.count; i++) vms.push(newVm(c.name, placement.get(c.name)!));
     const { job } = await this.ctx.store.createInfrastructure(
@@ -334,10 +335,7 @@ export class InfrastructureServiceImpl implements InfrastructureService {
 
   /** The caller's infrastructure (any, for an admin): 404 if it does not exist, 403 if it is someone else's (IM). */
   private async owned(caller: Caller, infId: string): Promise<InfrastructureRecord> {
-    const inf = UUID.test(infId) ? await this.ctx.store.getInfrastructure(infId) : undefined;
-    if (!inf) throw new InfrastructureNotFoundError(infId);
-    if (!caller.admin && !isOwner(inf, caller.owner)) throw new InfrastructureForbiddenError(infId);
-    return inf;
+    return allowed(caller, infId, UUID.test(infId) ? await this.ctx.store.getInfrastructure(infId) : undefined);
   }
 
   private async mutable(caller: Caller, infId: string): Promise<InfrastructureRecord> {
@@ -444,4 +442,11 @@ function dryRunSummary(plan: Plan, placement: Map<string, CloudCredential>): Rec
     if (cred && out[cred.id]) out[cred.id].storage.push({ sizeInGigabytes: v.sizeGB ?? 0 });
   }
   return out;
+}
+
+/** The infrastructure (or its state row) when the caller may see it: 404 when gone, 403 when not theirs. */
+function allowed<T extends Pick<InfrastructureRecord, 'owner' | 'owners'>>(caller: Caller, infId: string, inf: T | undefined): T {
+  if (!inf) throw new InfrastructureNotFoundError(infId);
+  if (!caller.admin && !isOwner(inf, caller.owner)) throw new InfrastructureForbiddenError(infId);
+  return inf;
 }

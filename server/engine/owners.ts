@@ -11,7 +11,7 @@ export interface NewOwner {
   username: string;
 }
 
-export function isOwner(inf: InfrastructureRecord, owner: string): boolean {
+export function isOwner(inf: Pick<InfrastructureRecord, 'owner' | 'owners'>, owner: string): boolean {
   return inf.owners ? inf.owners.some((o) => o.id === owner) : inf.owner === owner;
 }
 

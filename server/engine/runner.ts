@@ -199,6 +199,8 @@ export class JobRunner {
       list.push({ resolve, reject });
       this.waiters.set(jobId, list);
     });
+    // Settled (e.g. by close) while this loop awaits the store: handled here, still rejects for our caller.
+    pending.catch(() => undefined);
     // The job may have finished before we registered, or may run on another replica (which tells
     // no waiter here): look at the store now and then until it is finished.
     while (this.waiters.has(jobId) && !this.closed) {

@@ -12,7 +12,7 @@ import { PgDb } from './postgres-db';
 import { migratePg } from './postgres-migrations';
 import { PgJobs } from './postgres-jobs';
 import {
-  BUDGET_REFUND, INF_INSERT, LEASE_CLAIM, LEASE_RELEASE, VM_INSERT, infInsertValues, infPatchSql, newVmRecords, now, toInfrastructure, toVm, takeBudgetIn, vmInsertValues, vmPatchSql, type Row,
+  BUDGET_REFUND, INF_INSERT, LEASE_CLAIM, LEASE_RELEASE, VM_INSERT, infInsertValues, infPatchSql, newVmRecords, now, toInfrastructureLazyPlan, toVm, takeBudgetIn, vmInsertValues, vmPatchSql, type Row,
 } from './rows';
 
 /** The infrastructure row with its owners (JSON, in order; null while the creator is the only one). */
@@ -20,26 +20,9 @@ const INF_SELECT = `SELECT i.*, (SELECT json_agg(json_build_object('id', o.owner
   FROM infrastructure_owners o WHERE o.infrastructure_id = i.id) AS owners_json FROM infrastructures i`;
 
 function withOwners(r: Row): InfrastructureRecord {
-  // The plan is parsed when first read: the hot reads (state, VM lists, ownership) never read it.
-  const planText = String(r.plan);
-  const inf = toInfrastructure({ ...r, plan: 'null' });
-  lazyJson(inf, 'plan', planText);
+  const inf = toInfrastructureLazyPlan(r);
   if (r.owners_json) inf.owners = r.owners_json as OwnerEntry[];
   return inf;
-}
-
-/** Defines `obj[key]` as JSON.parse(text) on first read (or the value first written), then a plain property. */
-function lazyJson<T extends object>(obj: T, key: keyof T & string, text: string): void {
-  const settle = (value: unknown) => {
-    Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
-    return value;
-  };
-  Object.defineProperty(obj, key, {
-    enumerable: true,
-    configurable: true,
-    get: () => settle(JSON.parse(text)),
-    set: (value: unknown) => void settle(value),
-  });
 }
 
 export class PostgresStore extends PgJobs implements Store {
@@ -87,7 +70,11 @@ export class PostgresStore extends PgJobs implements Store {
   }
 
   async listInfrastructureIds(owner: string) {
-    const rows = await this.db.all<{ id: string }>(`SELECT i.id FROM infrastructures i WHERE ${OWNED} ORDER BY i.created_at, i.id`, [owner, owner]);
+    // Two index scans (the owner's own rows: index-only on (owner, created_at, id); shared ones), no wide rows read.
+    const rows = await this.db.all<{ id: string }>(
+      `SELECT id FROM (SELECT id, created_at FROM infrastructures WHERE owner = ?
+          UNION SELECT i.id, i.created_at FROM infrastructure_owners o JOIN infrastructures i ON i.id = o.infrastructure_id WHERE o.owner = ?) x
+        ORDER BY created_at, id`, [owner, owner]);
     return rows.map((r) => r.id);
   }
 
@@ -125,6 +112,20 @@ export class PostgresStore extends PgJobs implements Store {
   }
 
   // ---- VMs --------------------------------------------------------------------------------------
+
+  async getInfrastructureState(id: string) {
+    // One round trip: the state poll is the hottest read, and a second query doubled its latency.
+    const row = await this.db.get(
+      `SELECT i.owner, i.phase, (SELECT json_agg(json_build_object('id', o.owner, 'username', o.username) ORDER BY o.position)
+          FROM infrastructure_owners o WHERE o.infrastructure_id = i.id) AS owners_json,
+        (SELECT json_agg(json_build_array(v.id, v.state, v.configured, v.removing) ORDER BY v.seq)
+          FROM vms v WHERE v.infrastructure_id = i.id) AS vms_json
+        FROM infrastructures i WHERE i.id = ?`, [id]);
+    if (!row) return undefined;
+    const vms = ((row.vms_json ?? []) as Array<[string, VmRecord['state'], number | null, number]>).map(([vmId, state, configured, removing]) => (
+      { id: vmId, state, configured: configured === null ? null : Number(configured) === 1, removing: Number(removing) === 1 }));
+    return { owner: String(row.owner), owners: (row.owners_json ?? undefined) as OwnerEntry[] | undefined, phase: String(row.phase) as InfrastructureRecord['phase'], vms };
+  }
 
   async listVms(infrastructureId: string) {
     return (await this.db.all('SELECT * FROM vms WHERE infrastructure_id = ? ORDER BY seq', [infrastructureId])).map(toVm);

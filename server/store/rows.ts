@@ -24,6 +24,31 @@ export function toInfrastructure(r: Row): InfrastructureRecord {
   };
 }
 
+/**
+ * toInfrastructure with the plan parsed when first read: the hot reads (state, VM lists, ownership)
+ * never read it, and a thousand parsed plans held in memory cost far more than their text.
+ */
+export function toInfrastructureLazyPlan(r: Row): InfrastructureRecord {
+  const planText = String(r.plan);
+  const inf = toInfrastructure({ ...r, plan: 'null' });
+  lazyJson(inf, 'plan', planText);
+  return inf;
+}
+
+/** Defines `obj[key]` as JSON.parse(text) on first read (or the value first written), then a plain property. */
+function lazyJson<T extends object>(obj: T, key: keyof T & string, text: string): void {
+  const settle = (value: unknown) => {
+    Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+    return value;
+  };
+  Object.defineProperty(obj, key, {
+    enumerable: true,
+    configurable: true,
+    get: () => settle(JSON.parse(text)),
+    set: (value: unknown) => void settle(value),
+  });
+}
+
 export function toVm(r: Row): VmRecord {
   return {
     infrastructureId: String(r.infrastructure_id), id: String(r.id), nodeName: String(r.node_name), cloudId: String(r.cloud_id),

@@ -11,7 +11,7 @@ import {
 import { SqliteDb } from './sqlite-db';
 import { migrate } from './migrations';
 import {
-  BUDGET_REFUND, INF_INSERT, LEASE_CLAIM, LEASE_RELEASE, VM_INSERT, infInsertValues, infPatchSql, newVmRecords, now, ownerIds, queuedJob, toInfrastructure, toJob, toVm,
+  BUDGET_REFUND, INF_INSERT, LEASE_CLAIM, LEASE_RELEASE, VM_INSERT, infInsertValues, infPatchSql, newVmRecords, now, ownerIds, queuedJob, toInfrastructureLazyPlan, toJob, toVm,
   finishJobSql, readJob, readOpenJobs, takeBudgetIn, vmInsertValues, vmPatchSql,
 } from './rows';
 
@@ -44,7 +44,7 @@ export class SqliteStore implements Store {
       owners.set(id, [...(owners.get(id) ?? []), { id: String(r.owner), username: String(r.username) }]);
     }
     for (const row of await this.db.all('SELECT * FROM infrastructures ORDER BY created_at, id')) {
-      const inf = toInfrastructure(row);
+      const inf = toInfrastructureLazyPlan(row);
       if (owners.has(inf.id)) inf.owners = owners.get(inf.id);
       this.infs.set(inf.id, inf);
       this.vms.set(inf.id, new Map());
@@ -91,7 +91,7 @@ export class SqliteStore implements Store {
   async updateInfrastructure(id: string, patch: InfrastructurePatch) {
     const current = this.requireInf(id);
     const ts = now();
-    await this.db.transaction(() => this.writeInfPatch(id, patch, ts));
+    await this.db.write(...infPatchSql(id, patch, ts));
     const next = { ...(this.infs.get(id) ?? current), ...patch, updatedAt: ts };
     this.infs.set(id, next);
     return { ...next };
@@ -101,15 +101,13 @@ export class SqliteStore implements Store {
     const ts = now();
     if (vmId === undefined) {
       if (!this.infs.has(infrastructureId)) return;
-      await this.db.transaction(() =>
-        this.db.run('UPDATE infrastructures SET contmsg = contmsg || ?, updated_at = ? WHERE id = ?', [text, ts, infrastructureId]));
+      await this.db.write('UPDATE infrastructures SET contmsg = contmsg || ?, updated_at = ? WHERE id = ?', [text, ts, infrastructureId]);
       const inf = this.infs.get(infrastructureId);
       if (inf) this.infs.set(infrastructureId, { ...inf, contmsg: inf.contmsg + text, updatedAt: ts });
       return;
     }
     if (!this.vms.get(infrastructureId)?.has(vmId)) return;
-    await this.db.transaction(() =>
-      this.db.run('UPDATE vms SET contmsg = contmsg || ?, updated_at = ? WHERE infrastructure_id = ? AND id = ?', [text, ts, infrastructureId, vmId]));
+    await this.db.write('UPDATE vms SET contmsg = contmsg || ?, updated_at = ? WHERE infrastructure_id = ? AND id = ?', [text, ts, infrastructureId, vmId]);
     const vm = this.vms.get(infrastructureId)?.get(vmId);
     if (vm) this.vms.get(infrastructureId)!.set(vmId, { ...vm, contmsg: vm.contmsg + text, updatedAt: ts });
   }
@@ -147,6 +145,13 @@ export class SqliteStore implements Store {
 
   // ---- VMs --------------------------------------------------------------------------------------
 
+  async getInfrastructureState(id: string) {
+    const inf = this.infs.get(id);
+    if (!inf) return undefined;
+    const vms = (await this.listVms(id)).map(({ id: vmId, state, configured, removing }) => ({ id: vmId, state, configured, removing }));
+    return { owner: inf.owner, owners: inf.owners?.map((o) => ({ ...o })), phase: inf.phase, vms };
+  }
+
   async listVms(infrastructureId: string) {
     const map = this.vms.get(infrastructureId);
     return map ? [...map.values()].map((v) => ({ ...v })) : [];
@@ -181,7 +186,7 @@ export class SqliteStore implements Store {
     const vm = this.vms.get(infrastructureId)?.get(vmId);
     if (!vm) throw new Error(`No VM ${vmId} in infrastructure ${infrastructureId}`);
     const ts = now();
-    await this.db.transaction(() => this.writeVmPatch(infrastructureId, vmId, patch, ts));
+    await this.db.write(...vmPatchSql(infrastructureId, vmId, patch, ts));
     const next = { ...(this.vms.get(infrastructureId)?.get(vmId) ?? vm), ...patch, updatedAt: ts };
     this.vms.get(infrastructureId)?.set(vmId, next);
     return { ...next };
@@ -212,23 +217,12 @@ export class SqliteStore implements Store {
   }
 
   async claimJob(runner: string, leaseMs: number, exclude: ReadonlySet<string> = new Set(), configuringOnly: ReadonlySet<string> = new Set()) {
+    // Most claims find nothing (the runner looks again after every job it finishes): a plain read
+    // answers those without a write transaction; a job queued meanwhile kicks the runner again.
+    if (!(await this.runnableJob(Date.now(), exclude, configuringOnly))) return undefined;
     return this.db.transaction(async () => {
       const t = Date.now();
-      // A job is runnable when no earlier job of its infrastructure is unfinished: one at a time, in order.
-      // The exception, startsDuringConfigure (types.ts, same test), passes earlier configure jobs.
-      // So an infrastructure has at most two runnable jobs: its first unfinished one and such a deploy.
-      const candidates = await this.db.all(
-        `SELECT j.* FROM jobs j
-          WHERE (j.status = 'queued' OR (j.status = 'running' AND j.lease_until < ?))
-            AND NOT EXISTS (SELECT 1 FROM jobs e WHERE e.infrastructure_id = j.infrastructure_id AND e.id < j.id
-                            AND e.status IN ('queued', 'running')
-                            AND NOT (e.kind = 'configure' AND j.kind = 'deploy'
-                                     AND COALESCE(json_array_length(j.payload, '$.removeVmIds'), 0) = 0))
-          ORDER BY j.id LIMIT ?`,
-        [t, 2 * exclude.size + 1],
-      );
-      const row = candidates.map(toJob).find((j) => !exclude.has(j.infrastructureId)
-        || (configuringOnly.has(j.infrastructureId) && startsDuringConfigure(j)));
+      const row = await this.runnableJob(t, exclude, configuringOnly);
       if (!row) return undefined;
       const ts = now();
       await this.db.run(
@@ -239,11 +233,29 @@ export class SqliteStore implements Store {
     });
   }
 
+  private async runnableJob(t: number, exclude: ReadonlySet<string>, configuringOnly: ReadonlySet<string>): Promise<JobRecord | undefined> {
+    // A job is runnable when no earlier job of its infrastructure is unfinished: one at a time, in order.
+    // The exception, startsDuringConfigure (types.ts, same test), passes earlier configure jobs.
+    // So an infrastructure has at most two runnable jobs: its first unfinished one and such a deploy.
+    const candidates = await this.db.all(
+      `SELECT j.* FROM jobs j
+        WHERE (j.status = 'queued' OR (j.status = 'running' AND j.lease_until < ?))
+          AND NOT EXISTS (SELECT 1 FROM jobs e WHERE e.infrastructure_id = j.infrastructure_id AND e.id < j.id
+                          AND e.status IN ('queued', 'running')
+                          AND NOT (e.kind = 'configure' AND j.kind = 'deploy'
+                                   AND COALESCE(json_array_length(j.payload, '$.removeVmIds'), 0) = 0))
+        ORDER BY j.id LIMIT ?`,
+      [t, 2 * exclude.size + 1],
+    );
+    return candidates.map(toJob).find((j) => !exclude.has(j.infrastructureId)
+      || (configuringOnly.has(j.infrastructureId) && startsDuringConfigure(j)));
+  }
+
   async renewLease(jobId: number, runner: string, leaseMs: number) {
-    const r = await this.db.transaction(() => this.db.run(
+    const r = await this.db.write(
       `UPDATE jobs SET lease_until = ? WHERE id = ? AND lease_owner = ? AND status = 'running'`,
       [Date.now() + leaseMs, jobId, runner],
-    ));
+    );
     return r.changes === 1;
   }
 
@@ -277,8 +289,7 @@ export class SqliteStore implements Store {
   }
 
   async pruneJobs(finishedBefore: Date) {
-    const r = await this.db.transaction(() =>
-      this.db.run(`DELETE FROM jobs WHERE status IN ('done','failed') AND updated_at < ?`, [finishedBefore.toISOString()]));
+    const r = await this.db.write(`DELETE FROM jobs WHERE status IN ('done','failed') AND updated_at < ?`, [finishedBefore.toISOString()]);
     return r.changes;
   }
 
@@ -290,16 +301,15 @@ export class SqliteStore implements Store {
   }
 
   async putKv(infrastructureId: string, key: string, value: unknown) {
-    await this.db.transaction(() =>
-      this.db.run(
+    await this.db.write(
         `INSERT INTO elastic_state (infrastructure_id, key, value, updated_at) VALUES (?,?,?,?)
           ON CONFLICT (infrastructure_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
         [infrastructureId, key, JSON.stringify(value ?? null), now()],
-      ));
+      );
   }
 
   async deleteKv(infrastructureId: string, key: string) {
-    await this.db.transaction(() => this.db.run('DELETE FROM elastic_state WHERE infrastructure_id = ? AND key = ?', [infrastructureId, key]));
+    await this.db.write('DELETE FROM elastic_state WHERE infrastructure_id = ? AND key = ?', [infrastructureId, key]);
   }
 
   async listKv(infrastructureId: string) {
@@ -308,18 +318,18 @@ export class SqliteStore implements Store {
   }
 
   async claimSetting(key: string, value: string) {
-    await this.db.transaction(() => this.db.run('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING', [key, value]));
+    await this.db.write('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING', [key, value]);
     return (await this.db.get<{ value: string }>('SELECT value FROM settings WHERE key = ?', [key]))!.value;
   }
 
   async claimLease(key: string, owner: string, ttlMs: number) {
     const t = Date.now();
-    const r = await this.db.transaction(() => this.db.run(LEASE_CLAIM, [key, owner, t + ttlMs, t]));
+    const r = await this.db.write(LEASE_CLAIM, [key, owner, t + ttlMs, t]);
     return r.changes === 1;
   }
 
   async releaseLease(key: string, owner: string) {
-    await this.db.transaction(() => this.db.run(LEASE_RELEASE, [key, owner]));
+    await this.db.write(LEASE_RELEASE, [key, owner]);
   }
 
   async takeBudget(key: string, perWindow: number, want: number, now: number, windowMs: number) {
@@ -327,7 +337,7 @@ export class SqliteStore implements Store {
   }
 
   async refundBudget(key: string, n: number, at: number) {
-    if (n > 0) await this.db.transaction(() => this.db.run(BUDGET_REFUND, [key, at, n]));
+    if (n > 0) await this.db.write(BUDGET_REFUND, [key, at, n]);
   }
 
   async close() {

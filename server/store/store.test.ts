@@ -117,6 +117,12 @@ function contract(backend: Backend): void {
     expect(list[0].removing).toBe(true);
     expect(list[1]).toMatchObject({ handle: { instanceId: 'i-1' }, state: 'running', privateIps: ['10.0.0.1'], configured: true, contmsg: 'vm\n' });
     expect(list[2].configured).toBeNull();
+    expect(await store.getInfrastructureState('a')).toEqual({
+      owner: 'o1', owners: undefined, phase: 'configuring',
+      vms: [{ id: '0', state: 'pending', configured: null, removing: true }, { id: '1', state: 'running', configured: true, removing: false },
+        { id: '3', state: 'pending', configured: null, removing: false }],
+    });
+    expect(await store.getInfrastructureState('gone')).toBeUndefined();
 
     expect(await store.listInfrastructureIds('o1')).toEqual(['a']); // the owner index is rebuilt at open
     await store.deleteInfrastructure('a');
@@ -255,6 +261,7 @@ function contract(backend: Backend): void {
     expect(await store.listInfrastructureIds('o3')).toEqual(['a']);
     expect((await store.listInfrastructures('o2')).map((i) => [i.id, i.owners?.length])).toEqual([['a', 2]]);
     expect((await store.getInfrastructure('b'))!.owners).toBeUndefined();
+    expect(await store.getInfrastructureState('a')).toMatchObject({ owner: 'o2', owners: [{ id: 'o2', username: 'two' }, { id: 'o3', username: 'three' }], vms: [] });
     expect(await store.claimSetting('key-check', 'v1')).toBe('v1');
     expect(await store.claimSetting('key-check', 'v2')).toBe('v1');
   });

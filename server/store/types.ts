@@ -122,6 +122,11 @@ export interface VmChange {
   patch: VmPatch;
 }
 
+/** An infrastructure's owners and phase with its VMs' states, ordered by numeric id (Store.getInfrastructureState). */
+export interface InfrastructureStateRow extends Pick<InfrastructureRecord, 'owner' | 'owners' | 'phase'> {
+  vms: Array<Pick<VmRecord, 'id' | 'state' | 'configured' | 'removing'>>;
+}
+
 export interface Store {
   /** Human-readable kind, e.g. "sqlite". */
   readonly kind: string;
@@ -144,6 +149,8 @@ export interface Store {
   /** Removes the infrastructure, its VMs and its key/value entries (job rows stay as history). */
   deleteInfrastructure(id: string): Promise<void>;
 
+  /** What GET …/state needs (owners, phase, each VM's state) in one read; undefined when it is gone. */
+  getInfrastructureState(id: string): Promise<InfrastructureStateRow | undefined>;
   /** VMs of an infrastructure ordered by numeric id. */
   listVms(infrastructureId: string): Promise<VmRecord[]>;
   getVm(infrastructureId: string, vmId: string): Promise<VmRecord | undefined>;

@@ -4,7 +4,7 @@
  * leave 1 infrastructure in 256 unreachable. 3,000 draws: with the defect, P(no bad draw) ≈ 8e-6.
  */
 import { utils } from 'ssh2';
-import { generateSshKeyPair } from '../../server/configure/keys';
+import { generateSshKeyPair, SshKeyPool } from '../../server/configure/keys';
 
 test('every generated key pair parses, is a whole ed25519 key, and its halves match', () => {
   const bad: string[] = [];
@@ -19,4 +19,26 @@ test('every generated key pair parses, is a whole ed25519 key, and its halves ma
     if (!ok) bad.push(publicKey);
   }
   expect(bad).toEqual([]);
+});
+
+test('the key pool: filled in the background up to its bound, every pooled pair usable, none handed out twice', async () => {
+  const pool = new SshKeyPool(4, 'pool-test');
+  await pool.fill();
+  expect(pool.ready).toBe(4);
+  await pool.fill(); // full: nothing more is kept
+  expect(pool.ready).toBe(4);
+  const seen = new Set<string>();
+  for (let i = 0; i < 40; i++) {
+    const { privateKey, publicKey } = pool.take(); // beyond 4 in a row: drawn synchronously, never waits
+    expect(pool.ready).toBeLessThanOrEqual(4);
+    const priv = utils.parseKey(privateKey);
+    const pub = utils.parseKey(publicKey);
+    if (priv instanceof Error || pub instanceof Error || Array.isArray(priv) || Array.isArray(pub)) throw new Error(`unparsable: ${publicKey}`);
+    expect(priv.getPublicSSH().equals(pub.getPublicSSH())).toBe(true);
+    expect(publicKey).toMatch(/^ssh-ed25519 [A-Za-z0-9+/]{68} pool-test$/);
+    expect(seen.has(publicKey)).toBe(false);
+    seen.add(publicKey);
+  }
+  await pool.fill();
+  expect(pool.ready).toBe(4);
 });
