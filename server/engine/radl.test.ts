@@ -73,7 +73,7 @@ test('the infrastructure RADL built in slices is the text built in one go', asyn
   const whole = await infrastructureRadlText(vms, undefined, 1000);
   expect(await infrastructureRadlText(vms, undefined, 7)).toBe(whole);
   expect(await infrastructureRadlText(vms)).toBe(whole);
-  expect(whole.match(/^system /gm)).toHaveLength(250);
+  expect(whole.match(/^system /gm)).toHaveLength(2); // one block per system (front, wn), as IM answers
 });
 
 describe("IM's instance_name and provider.host/port", () => {
