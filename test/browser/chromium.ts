@@ -5,20 +5,14 @@
  * TOSCA_IM_REQUIRE_ALL=1 (CI installs it). Every page's console errors and failed requests are kept
  * so the test can insist there were none.
  */
+import { describeWithRealPart } from '../real-part';
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
 export function describeWithChromium(name: string, fn: () => void): void {
-  if (existsSync(CHROMIUM)) return describe(name, fn);
-  if (process.env.TOSCA_IM_REQUIRE_ALL === '1') {
-    describe(name, () => test('Chromium prerequisite', () => { throw new Error(`TOSCA_IM_REQUIRE_ALL=1 but ${CHROMIUM} is missing (apt-get install chromium)`); }));
-    return;
-  }
-  // eslint-disable-next-line no-console
-  console.warn(`\n*** SKIPPED "${name}": ${CHROMIUM} is missing ***\n`);
-  describe.skip(name, fn);
+  describeWithRealPart(name, 'Chromium prerequisite', existsSync(CHROMIUM) ? null : `${CHROMIUM} is missing (apt-get install chromium)`, fn);
 }
 
 export interface Chromium {

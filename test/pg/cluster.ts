@@ -12,6 +12,7 @@
  * describeWithPostgres() skips loudly where no PostgreSQL is installed, and fails under
  * TOSCA_IM_REQUIRE_ALL=1 (CI), as describeWithLab does for the SSH lab.
  */
+import { describeWithRealPart } from '../real-part';
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -40,14 +41,7 @@ export function pgMissing(): string | null {
 
 export function describeWithPostgres(name: string, fn: () => void): void {
   const missing = pgMissing();
-  if (!missing) return describe(name, fn);
-  if (process.env.TOSCA_IM_REQUIRE_ALL === '1') {
-    describe(name, () => test('PostgreSQL prerequisites', () => { throw new Error(`TOSCA_IM_REQUIRE_ALL=1 but ${missing}`); }));
-    return;
-  }
-  // eslint-disable-next-line no-console
-  console.warn(`\n*** SKIPPED "${name}": ${missing} ***\n`);
-  describe.skip(name, fn);
+  describeWithRealPart(name, 'PostgreSQL prerequisites', missing, fn);
 }
 
 export interface PgCluster {

@@ -5,6 +5,7 @@
  * (api_log.py) and project snapshots (cloud_state.py). Suites run only with OS_JUDGE=1; then a missing
  * service skips them loudly, or fails them under TOSCA_IM_REQUIRE_ALL=1 (CI).
  */
+import { describeWithRealPart } from '../../real-part';
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,15 +46,7 @@ export function describeWithJudge(name: string, fn: () => void): void {
     console.warn(`SKIPPED "${name}": set OS_JUDGE=1 with the real OpenStack services running (${TOOLS}/README.md)`);
     return describe.skip(name, fn);
   }
-  const missing = missingService();
-  if (!missing) return describe(name, fn);
-  if (process.env.TOSCA_IM_REQUIRE_ALL === '1') {
-    describe(name, () => test('real OpenStack services', () => { throw new Error(`TOSCA_IM_REQUIRE_ALL=1 and OS_JUDGE=1 but ${missing}`); }));
-    return;
-  }
-  // eslint-disable-next-line no-console
-  console.warn(`\n*** SKIPPED "${name}": ${missing} ***\n`);
-  describe.skip(name, fn);
+  describeWithRealPart(name, 'real OpenStack services', missingService(), fn);
 }
 
 export function demoCredential(fields: Record<string, string> = {}, id = 'judge'): CloudCredential {
