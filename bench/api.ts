@@ -24,6 +24,7 @@ import { callerFromHeader, ownerId, ownerKeyFrom } from '../server/auth';
 import { startOidcProvider, type OidcProvider } from '../test/oidc/provider';
 import { createEngine } from '../server/engine';
 import { openStore } from '../server/store';
+import { listeningUrl } from './listening';
 
 const SECRET_HEX = 'b3'.repeat(32);
 const AUTH = 'id = im; type = InfrastructureManager; username = bench; password = bench-pw\\nid = dummy; type = Dummy';
@@ -95,15 +96,7 @@ async function startServer(dbFile: string, dataDir: string, nodeArgs: string[], 
     env: { ...process.env, TOSCA_IM_SECRET_KEY: SECRET_HEX },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
+  const url = await listeningUrl(child);
   return { url, child };
 }
 

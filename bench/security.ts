@@ -12,6 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { listeningUrl } from './listening';
 
 const AUTH = 'id = im; type = InfrastructureManager; username = bench; password = bench-pw\\nid = d; type = Dummy';
 const HEAD = 'tosca_definitions_version: tosca_simple_yaml_1_0\n';
@@ -20,15 +21,7 @@ const COMPUTE = 'topology_template:\n  node_templates:\n    s: { type: tosca.nod
 async function startServer(dataDir: string): Promise<{ url: string; child: ChildProcess }> {
   const main = path.resolve(__dirname, '../cli/main.js');
   const child = spawn(process.execPath, [main, 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
+  const url = await listeningUrl(child);
   return { url, child };
 }
 
